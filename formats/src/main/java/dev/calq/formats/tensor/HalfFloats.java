@@ -1,0 +1,40 @@
+package dev.calq.formats.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Widening of bfloat16 and float16 data to float32, vectorised where the Vector API pays. */
+public final class HalfFloats {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private HalfFloats() {}
+
+    /** Widens {@code count} halves at byte offset {@code byteOffset} of {@code src} into {@code dst}. */
+    public static void toFloat(DType dtype, MemorySegment src, long byteOffset, float[] dst, int dstOffset, int count) {
+        if (dtype == DType.BF16) bf16ToFloat(src, byteOffset, dst, dstOffset, count);
+        else if (dtype == DType.F16) {
+            for (int i = 0; i < count; i++) dst[dstOffset + i] = Float.float16ToFloat(src.get(Tensor.I16, byteOffset + 2L * i));
+        } else throw new IllegalArgumentException("not a half type: " + dtype);
+    }
+
+    /** bf16 is the top half of a float32: widening is a 16-bit left shift. */
+    public static void bf16ToFloat(MemorySegment src, long byteOffset, float[] dst, int dstOffset, int count) {
+        int lanes = F.length();
+        VectorSpecies<Short> halfSpecies = ShortVector.SPECIES_PREFERRED.length() >= 2 * lanes
+                ? VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(lanes * 16)) : null;
+        int i = 0;
+        if (halfSpecies != null) {
+            for (; i + lanes <= count; i += lanes) {
+                ShortVector s = ShortVector.fromMemorySegment(halfSpecies, src, byteOffset + 2L * i, ByteOrder.LITTLE_ENDIAN);
+                IntVector w = (IntVector) s.convertShape(VectorOperators.ZERO_EXTEND_S2I, IntVector.SPECIES_PREFERRED, 0);
+                w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOffset + i);
+            }
+        }
+        for (; i < count; i++) dst[dstOffset + i] = Float.intBitsToFloat((src.get(Tensor.I16, byteOffset + 2L * i) & 0xffff) << 16);
+    }
+}
