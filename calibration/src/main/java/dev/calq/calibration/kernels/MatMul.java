@@ -158,10 +158,7 @@ public final class MatMul {
 
     /** tile is cols x kc row-major; packed becomes kc x NR with columns >= cols zeroed. */
     static void packTransposed(float[] tile, int cols, int kc, float[] packed) {
-        for (int r = 0; r < cols; r++) {
-            int src = r * kc;
-            for (int p = 0; p < kc; p++) packed[p * NR + r] = tile[src + p];
-        }
+        Transpose.transpose(tile, 0, kc, cols, kc, packed, 0, NR);
         if (cols < NR)
             for (int p = 0; p < kc; p++) Arrays.fill(packed, p * NR + cols, p * NR + NR, 0f);
     }
