@@ -22,7 +22,7 @@ public final class MatMul {
     /** Rows of A per micro-kernel call. */
     static final int MR = MicroKernel.MR;
     /** Depth of a k-block: the packed weight panel (KC x NR floats) stays in cache while all rows of A stream past. */
-    static final int KC = Integer.getInteger("calq.kc", 256);
+    static final int KC = Integer.getInteger("calq.kc", 512);
     /** Below this many rows of A, packing weights costs more than it saves: use dot products instead. */
     static final int SMALL_M = MR;
 
