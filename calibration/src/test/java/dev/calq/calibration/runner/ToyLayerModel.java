@@ -78,6 +78,23 @@ final class ToyLayerModel implements LayerwiseModel {
         return h;
     }
 
+    private float[][] matrices(dev.calq.calibration.model.Projection p) {
+        return switch (p) {
+            case Q, K, V -> a;
+            case O -> o;
+            case GATE, UP -> g;
+            case DOWN -> d;
+        };
+    }
+
+    @Override public int outFeatures(dev.calq.calibration.model.Projection p) { return dim; }
+
+    @Override public int inFeatures(dev.calq.calibration.model.Projection p) { return dim; }
+
+    @Override public float[] weight(int layer, dev.calq.calibration.model.Projection p) { return matrices(p)[layer].clone(); }
+
+    @Override public void setWeight(int layer, dev.calq.calibration.model.Projection p, float[] w) { matrices(p)[layer] = w.clone(); }
+
     @Override public long layerWeightBytes(int layer) { return 4L * dim * dim * 4; }
 
     @Override public long activationBytes(int tokens) { return 6L * tokens * dim * 4; }
