@@ -1,5 +1,6 @@
 package dev.calq.calibration.model;
 
+import dev.calq.calibration.kernels.VectorOps;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.tensor.Tensor;
@@ -98,18 +99,14 @@ public final class DecoderLayer {
         int rows = batch * tokens;
         float[] normed = inputNorm.apply(hidden, rows);
         float[] att = attention.forward(normed, batch, tokens, posOffset, observer);
-        add(hidden, att);
+        VectorOps.add(hidden, 0, att, 0, att.length);
         postAttentionNorm.apply(hidden, normed, rows);
         float[] ff = mlp.forward(normed, rows, observer);
-        add(hidden, ff);
+        VectorOps.add(hidden, 0, ff, 0, ff.length);
     }
 
     /** One sequence of {@code tokens} tokens from position 0. */
     public void forward(float[] hidden, int tokens, LinearInputObserver observer) {
         forward(hidden, 1, tokens, 0, observer);
-    }
-
-    private static void add(float[] acc, float[] x) {
-        for (int i = 0; i < x.length; i++) acc[i] += x[i];
     }
 }

@@ -1,5 +1,6 @@
 package dev.calq.calibration.model;
 
+import dev.calq.calibration.runner.LayerwiseModel;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.tensor.Tensor;
@@ -12,7 +13,7 @@ import java.util.List;
  * token embeddings, the decoder layers, the final norm and lm_head (tied to the embeddings or not). Weights stay
  * in their file dtype (memory-mapped views); computation is float32. One call processes whole sequences.
  */
-public final class LlamaModel {
+public final class LlamaModel implements LayerwiseModel {
     private final ModelConfig config;
     private final Tensor embeddings;
     private final List<DecoderLayer> layers;
@@ -61,10 +62,40 @@ public final class LlamaModel {
 
     public int vocabSize() { return config.vocabSize(); }
 
-    public int hiddenSize() { return config.hiddenSize(); }
+    @Override public int hiddenSize() { return config.hiddenSize(); }
+
+    @Override public int numLayers() { return layers.size(); }
+
+    /** Runs layer {@code layer} on one sequence; {@code hidden} is left unchanged unless it is {@code out}. */
+    @Override public void runLayer(int layer, float[] hidden, int tokens, float[] out, LinearInputObserver observer) {
+        if (out != hidden) System.arraycopy(hidden, 0, out, 0, tokens * config.hiddenSize());
+        layers.get(layer).forward(out, 1, tokens, 0, observer);
+    }
+
+    @Override public int outFeatures(Projection p) { return layers.getFirst().linear(p).outFeatures(); }
+
+    @Override public int inFeatures(Projection p) { return layers.getFirst().linear(p).inFeatures(); }
+
+    @Override public float[] weight(int layer, Projection p) { return layers.get(layer).weights(p); }
+
+    @Override public void setWeight(int layer, Projection p, float[] weight) { layers.get(layer).setWeight(p, weight); }
+
+    @Override public long layerWeightBytes(int layer) {
+        long n = 0;
+        for (Projection p : Projection.values()) n += (long) outFeatures(p) * inFeatures(p);
+        return 4 * (n + 2L * config.hiddenSize());
+    }
+
+    /** q, k, v, attention output, MLP gate and up, the normed input, two residual-sized outputs, per-head scratch. */
+    @Override public long activationBytes(int tokens) {
+        ModelConfig c = config;
+        long floats = (long) tokens * (2L * c.qDim() + 2L * c.kvDim() + 2L * c.intermediateSize() + 3L * c.hiddenSize())
+                + (long) c.numHeads() * tokens * (c.headDim() + 1);
+        return 4 * floats;
+    }
 
     /** Embedding rows of {@code tokens}: [tokens.length x hidden]. */
-    public float[] embed(int[] tokens) {
+    @Override public float[] embed(int[] tokens) {
         int h = config.hiddenSize();
         float[] out = new float[tokens.length * h];
         for (int t = 0; t < tokens.length; t++) {

@@ -1,12 +1,9 @@
 package dev.calq.calibration.model;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+import dev.calq.calibration.kernels.VectorOps;
 
 /** The SwiGLU feed-forward block: down(silu(gate(x)) * up(x)). */
 public final class Mlp {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final int layer;
     private final Linear gate, up, down;
 
@@ -30,7 +27,7 @@ public final class Mlp {
         float[] u = new float[rows * inter];
         gate.apply(normed, rows, g);
         up.apply(normed, rows, u);
-        siluMul(g, u);
+        VectorOps.siluMul(g, u, g);
         return g;
     }
 
@@ -42,16 +39,5 @@ public final class Mlp {
         float[] out = new float[rows * down.outFeatures()];
         down.apply(act, rows, out);
         return out;
-    }
-
-    /** g[i] = silu(g[i]) * u[i], silu(x) = x / (1 + exp(-x)). */
-    static void siluMul(float[] g, float[] u) {
-        int lanes = F.length(), i = 0;
-        for (; i + lanes <= g.length; i += lanes) {
-            FloatVector x = FloatVector.fromArray(F, g, i);
-            FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
-            x.div(sig).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
-        }
-        for (; i < g.length; i++) g[i] = (float) (g[i] / (1 + Math.exp(-g[i]))) * u[i];
     }
 }
