@@ -6,25 +6,10 @@ import java.util.Random;
 final class Fixtures {
     private Fixtures() {}
 
-    /** Until the shared grid quantizer is merged: asymmetric min/max rounding per group (test use only). */
+    /** The shared grid quantizer, asymmetric (AWQ's zero-point default); groupSize 0 or less: one group per row. */
     static WeightQuantizer quantizer(int bits, int groupSize) {
-        int maxq = (1 << bits) - 1;
-        return WeightQuantizer.of(groupSize, (w, rows, cols) -> {
-            int gs = groupSize > 0 ? groupSize : cols;
-            float[] q = new float[w.length];
-            for (int r = 0; r < rows; r++)
-                for (int g = 0; g < cols; g += gs) {
-                    float mn = 0, mx = 0;
-                    for (int c = g; c < g + gs; c++) { mn = Math.min(mn, w[r * cols + c]); mx = Math.max(mx, w[r * cols + c]); }
-                    float s = mx > mn ? (mx - mn) / maxq : 1;
-                    float z = Math.round(-mn / s);
-                    for (int c = g; c < g + gs; c++) {
-                        float code = Math.clamp(Math.round(w[r * cols + c] / s) + z, 0, maxq);
-                        q[r * cols + c] = (code - z) * s;
-                    }
-                }
-            return q;
-        });
+        return new GridQuantizer(dev.calq.calibration.quant.QuantConfig.defaults().withBits(bits)
+                .withGroupSize(groupSize > 0 ? groupSize : -1).withSym(false));
     }
 
     /** Random hidden states whose first few channels are {@code outlier} times larger, as in real LLM activations. */
