@@ -42,7 +42,7 @@ public final class ClipSearch {
         double before = 0, after = 0;
         int clamped = 0, groups = 0;
         for (int g0 = 0; g0 < cols; g0 += gs) {
-            float[] xg = slab(x, ts, cols, g0, gs);
+            float[] gram = gram(slab(x, ts, cols, g0, gs), ts, gs);
             float[] wg = slab(w, rows, cols, g0, gs);
             float[] orgMax = new float[rows];
             for (int r = 0; r < rows; r++) {
@@ -64,7 +64,7 @@ public final class ClipSearch {
                     for (int c = 0; c < gs; c++) cur[r * gs + c] = Math.clamp(wg[r * gs + c], -m, m);
                 }
                 float[] q = quantizer.fakeQuantize(cur, rows, gs);
-                double[] err = groupErrors(xg, ts, wg, q, rows, gs);
+                double[] err = groupErrors(gram, wg, q, rows, gs);
                 if (i == 0) noClipErr = err;
                 for (int r = 0; r < rows; r++) {
                     if (err[r] < minErr[r]) {
@@ -111,18 +111,38 @@ public final class ClipSearch {
         return out;
     }
 
-    /** err[r] = mean over tokens t of (x_t . (q_r - w_r))^2 for one group: x [ts x gs], w and q [rows x gs]. */
-    static double[] groupErrors(float[] x, int ts, float[] w, float[] q, int rows, int gs) {
+    /**
+     * G = X^T X / ts for one group's inputs x [ts x gs], accumulated in double. The error of a row's weight change d
+     * over the sampled tokens, mean_t (x_t . d)^2, is d^T G d: gs^2 work per row and shrink instead of ts * gs.
+     */
+    static float[] gram(float[] x, int ts, int gs) {
+        double[] acc = new double[gs * gs];
+        for (int t = 0; t < ts; t++) {
+            int off = t * gs;
+            for (int i = 0; i < gs; i++) {
+                double xi = x[off + i];
+                if (xi == 0) continue;
+                int row = i * gs;
+                for (int j = i; j < gs; j++) acc[row + j] += xi * x[off + j];
+            }
+        }
+        float[] g = new float[gs * gs];
+        for (int i = 0; i < gs; i++)
+            for (int j = i; j < gs; j++) g[i * gs + j] = g[j * gs + i] = (float) (acc[i * gs + j] / ts);
+        return g;
+    }
+
+    /** err[r] = (q_r - w_r)^T G (q_r - w_r) for one group: w and q [rows x gs], G from {@link #gram}. */
+    static double[] groupErrors(float[] gram, float[] w, float[] q, int rows, int gs) {
         double[] err = new double[rows];
         IntStream.range(0, rows).parallel().forEach(r -> {
             float[] d = new float[gs];
             for (int c = 0; c < gs; c++) d[c] = q[r * gs + c] - w[r * gs + c];
             double sum = 0;
-            for (int t = 0; t < ts; t++) {
-                double e = dot(x, t * gs, d, gs);
-                sum += e * e;
+            for (int i = 0; i < gs; i++) {
+                if (d[i] != 0) sum += (double) d[i] * dot(gram, i * gs, d, gs);
             }
-            err[r] = sum / ts;
+            err[r] = sum;
         });
         return err;
     }
