@@ -71,22 +71,13 @@ public final class MatMul {
                 int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
                 for (int kb = 0; kb < k; kb += KC) {
                     int kc = Math.min(KC, k - kb);
-                    float[] panel;
-                    int pOff, ldp;
-                    if (cols == NR) { // full panel: read B in place
-                        panel = b;
-                        pOff = bOff + kb * ldb + j0;
-                        ldp = ldb;
-                    } else {          // ragged edge: copy into a zero-padded panel so the kernel never reads past n
-                        panel = s.packedW(KC * NR);
-                        pOff = 0;
-                        ldp = NR;
-                        for (int p = 0; p < kc; p++) {
-                            System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
-                            Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
-                        }
+                    // Copy even full panels: the kernel needs B's stride to be the constant NR (see MicroKernel)
+                    float[] panel = s.packedW(KC * NR);
+                    for (int p = 0; p < kc; p++) {
+                        System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
+                        if (cols < NR) Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
                     }
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, pOff, ldp, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
                 }
             }
         });
@@ -139,7 +130,7 @@ public final class MatMul {
                     int kc = Math.min(KC, k - kb);
                     w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
                     packTransposed(tile, cols, kc, packed);
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, 0, NR, kc, c, cOff + j0, ldc, cols, kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, kc, c, cOff + j0, ldc, cols, kb > 0);
                 }
             }
         });
@@ -150,14 +141,14 @@ public final class MatMul {
      * place; the last, ragged one from {@code tail}, a zero-padded MR x k copy.
      */
     private static void panelRows(float[] a, int aOff, int lda, float[] tail, int k, int kb, int q0, int q1, int m,
-                                  float[] b, int bOff, int ldb, int kc, float[] c, int cOff, int ldc, int cols, boolean acc) {
+                                  float[] b, int kc, float[] c, int cOff, int ldc, int cols, boolean acc) {
         float[] ct = SCRATCH.get().cTile;
         for (int q = q0; q < q1; q++) {
             int i = q * MR, rows = Math.min(MR, m - i);
             if (rows == MR)
-                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
+                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, 0, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
             else
-                MicroKernel.kernel6x4(tail, kb, k, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
+                MicroKernel.kernel6x4(tail, kb, k, b, 0, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
         }
     }
 
