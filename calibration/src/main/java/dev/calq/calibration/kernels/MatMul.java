@@ -86,8 +86,8 @@ public final class MatMul {
     /**
      * Runs the kernels on tiny problems until C2 has compiled them (~3000 calls; about half a second of one core,
      * a few seconds on a loaded machine). Until then the Vector API runs boxed, hundreds of times slower, and the
-     * first full-size call pays for it (4.5 s measured for one 512x512x1536 call on a loaded machine). Optional; call
-     * it once, e.g. on a background thread while the model loads.
+     * first full-size call pays for it (4.5 s measured for one 512x512x1536 call on a loaded machine). Also warms
+     * {@link VectorOps}. Optional; call it once, e.g. on a background thread while the model loads.
      */
     public static void warmUp() {
         int m = MR, k = 32, n = NR;
@@ -102,6 +102,7 @@ public final class MatMul {
             if (i % 3 == 0) MatMul.mulTransposed(a, m, bf16, c);
             if (i % 3 == 1) MatMul.mul(a, 0, k, w, 0, n, c, 0, n, m, n, k, true);
         }
+        VectorOps.warmUp();
     }
 
     /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
