@@ -16,7 +16,7 @@ import java.util.Random;
  * one-core FMA peak measured the same way. Wall-clock rates (JMH) swing with other load; CPU time mostly does
  * not, so this isolates the kernel from the scheduler. Run:
  * {@code java --add-modules jdk.incubator.vector -Dcalq.threads=1 -cp bench/target/benchmarks.jar dev.calq.bench.MatMulCpuProbe}
- * (optional arguments: shapes "in x out", default the MatMulBenchmark ones; -Dm=512, -Ddtype=f32,bf16).
+ * (optional arguments: shapes "in x out", default the MatMulBenchmark ones; -Dm=512, -Ddtype=f32,bf16 or f16).
  */
 public final class MatMulCpuProbe {
     private static final ThreadMXBean TM = ManagementFactory.getThreadMXBean();
@@ -69,7 +69,7 @@ public final class MatMulCpuProbe {
         return x;
     }
 
-    /** f32 on the heap, or bf16 off-heap as a memory-mapped checkpoint would be. */
+    /** f32 on the heap, or bf16/f16 off-heap as a memory-mapped checkpoint would be. */
     static WeightMatrix weights(String dtype, float[] wf, int n, int k) {
         return switch (dtype) {
             case "f32" -> WeightMatrix.of(wf, n, k);
@@ -78,7 +78,12 @@ public final class MatMulCpuProbe {
                 for (int i = 0; i < wf.length; i++) seg.set(Tensor.I16, 2L * i, (short) (Float.floatToRawIntBits(wf[i]) >>> 16));
                 yield WeightMatrix.of(new Tensor("w", DType.BF16, new long[] {n, k}, seg));
             }
-            default -> throw new IllegalArgumentException("dtype " + dtype + " (f32 or bf16)");
+            case "f16" -> {
+                MemorySegment seg = Arena.ofAuto().allocate(2L * wf.length, 64);
+                for (int i = 0; i < wf.length; i++) seg.set(Tensor.I16, 2L * i, Float.floatToFloat16(wf[i]));
+                yield WeightMatrix.of(new Tensor("w", DType.F16, new long[] {n, k}, seg));
+            }
+            default -> throw new IllegalArgumentException("dtype " + dtype + " (f32, bf16 or f16)");
         };
     }
 }
