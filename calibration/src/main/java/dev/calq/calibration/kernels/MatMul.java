@@ -77,7 +77,8 @@ public final class MatMul {
                         System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
                         if (cols < NR) Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
                     }
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0,
+                            (t / splits & 1) == 1);
                 }
             }
         });
@@ -131,7 +132,7 @@ public final class MatMul {
                     int kc = Math.min(KC, k - kb);
                     w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
                     packTransposed(tile, cols, kc, packed);
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, kc, c, cOff + j0, ldc, cols, kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, kc, c, cOff + j0, ldc, cols, kb > 0, (t / splits & 1) == 1);
                 }
             }
         });
@@ -140,11 +141,16 @@ public final class MatMul {
     /**
      * Row panels [q0, q1) of A (MR rows each) against one k-block of one B panel. Full panels are read from A in
      * place; the last, ragged one from {@code tail}, a zero-padded MR x k copy.
+     *
+     * <p>Odd column panels walk the rows bottom-up. Neighbouring panels usually run at the same time on different
+     * cores, and a row of C is not cache-line aligned, so both write the line that straddles their border; walking
+     * in opposite directions they meet once instead of on every row.
      */
     private static void panelRows(float[] a, int aOff, int lda, float[] tail, int k, int kb, int q0, int q1, int m,
-                                  float[] b, int kc, float[] c, int cOff, int ldc, int cols, boolean acc) {
+                                  float[] b, int kc, float[] c, int cOff, int ldc, int cols, boolean acc, boolean upward) {
         float[] ct = SCRATCH.get().cTile;
-        for (int q = q0; q < q1; q++) {
+        for (int step = 0; step < q1 - q0; step++) {
+            int q = upward ? q1 - 1 - step : q0 + step;
             int i = q * MR, rows = Math.min(MR, m - i);
             if (rows == MR)
                 MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, 0, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
