@@ -1,0 +1,35 @@
+package dev.calq.calibration.quant;
+
+/**
+ * A linear layer's weight quantized to a grid: W[r][c] ~ scales[g][r] * (codes[r][c] - zeros[g][r]) with
+ * g = gIdx[c]. Arrays are flat and row-major: {@code codes} is [out][in], {@code scales} and {@code zeros} are
+ * [groups][out] (the checkpoint layout), {@code gIdx} is [in] (the group of each input column; with act-order the
+ * groups are not contiguous).
+ */
+public record QuantizedLinear(int out, int in, int bits, int groupSize, boolean sym,
+                              int[] codes, float[] scales, int[] zeros, int[] gIdx) {
+
+    public QuantizedLinear {
+        if (codes.length != (long) out * in) throw new IllegalArgumentException("codes: " + codes.length + " for " + out + "x" + in);
+        if (gIdx.length != in) throw new IllegalArgumentException("gIdx: " + gIdx.length + " for in " + in);
+        if (scales.length % out != 0 || scales.length != zeros.length)
+            throw new IllegalArgumentException("scales/zeros: " + scales.length + "/" + zeros.length + " for out " + out);
+    }
+
+    public int groups() { return scales.length / out; }
+
+    public int maxq() { return (1 << bits) - 1; }
+
+    /** The float weight [out][in] the codes stand for. */
+    public float[] dequantize() {
+        float[] w = new float[out * in];
+        for (int r = 0; r < out; r++) {
+            int row = r * in;
+            for (int c = 0; c < in; c++) {
+                int g = gIdx[c] * out + r;
+                w[row + c] = QuantGrid.dequantize(codes[row + c], scales[g], zeros[g]);
+            }
+        }
+        return w;
+    }
+}

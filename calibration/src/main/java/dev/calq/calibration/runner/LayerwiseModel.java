@@ -1,0 +1,38 @@
+package dev.calq.calibration.runner;
+
+import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.model.Projection;
+
+/** What the calibration runner needs of a model: embeddings, then one decoder layer at a time. */
+public interface LayerwiseModel {
+    int numLayers();
+
+    int hiddenSize();
+
+    /** The embeddings of {@code tokens}: tokens.length x hiddenSize floats, row-major. */
+    float[] embed(int[] tokens);
+
+    /**
+     * Runs decoder layer {@code layer} on {@code hidden} (tokens x hiddenSize) into {@code out} (same size; may be
+     * the same array). {@code observer} (may be null) sees the input of every projection as it is computed.
+     */
+    void runLayer(int layer, float[] hidden, int tokens, float[] out, LinearInputObserver observer);
+
+    /** Output rows of a projection's weight ([out, in] as in Hugging Face Linear layers). */
+    int outFeatures(Projection p);
+
+    /** Input columns of a projection's weight. */
+    int inFeatures(Projection p);
+
+    /** A float32 copy of a projection's current weight, out x in, row-major. */
+    float[] weight(int layer, Projection p);
+
+    /** Replaces a projection's weight (out x in float32) for every later forward pass. */
+    void setWeight(int layer, Projection p, float[] weight);
+
+    /** Float32 bytes of one decoder layer's weights when materialised (for the memory estimate). */
+    long layerWeightBytes(int layer);
+
+    /** Peak float32 scratch bytes of one layer's forward pass over {@code tokens} tokens (activations). */
+    long activationBytes(int tokens);
+}

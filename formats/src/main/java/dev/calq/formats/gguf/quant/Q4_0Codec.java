@@ -1,0 +1,71 @@
+package dev.calq.formats.gguf.quant;
+
+/**
+ * Q4_0: blocks of 32 weights as fp16 scale d then 16 bytes; byte j holds weight j in its low nibble and weight
+ * j+16 in its high nibble; weight = (nibble - 8) * d. Without importance weights the scale is the signed weight
+ * of largest magnitude divided by -8 (llama.cpp's reference quantizer); with them, make_qx_quants searches the
+ * scale under weights qw_i * sqrt(sigma^2 + x_i^2), sigma^2 being the row's mean square.
+ */
+final class Q4_0Codec extends RowCodec {
+    private static final int QK = 32;
+    private static final int BYTES = 18;
+
+    Q4_0Codec() { super(GgmlType.Q4_0); }
+
+    @Override
+    void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
+        if (qw == null) {
+            encodeReference(x, xOff, ne0, out, outOff);
+            return;
+        }
+        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
+        float[] weight = new float[QK];
+        byte[] L = new byte[QK];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * BYTES;
+            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
+            float d = ScaleSearch.makeQx(QK, 8, x, xb, L, 0, 1, weight, 0);
+            QuantMath.putHalf(out, o, d);
+            for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
+        }
+    }
+
+    private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * BYTES;
+            float amax = 0;
+            float max = 0;
+            for (int j = 0; j < QK; j++) {
+                float v = x[xb + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            QuantMath.putHalf(out, o, d);
+            for (int j = 0; j < 16; j++) {
+                int q0 = Math.min(15, (byte) (int) (x[xb + j] * id + 8.5f));
+                int q1 = Math.min(15, (byte) (int) (x[xb + 16 + j] * id + 8.5f));
+                out[o + 2 + j] = (byte) (q0 | (q1 << 4));
+            }
+        }
+    }
+
+    @Override
+    void decodeRow(byte[] in, int inOff, int ne0, float[] y, int yOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int o = inOff + b * BYTES;
+            int yb = yOff + b * QK;
+            float d = QuantMath.getHalf(in, o);
+            for (int j = 0; j < 16; j++) {
+                int q = in[o + 2 + j] & 0xff;
+                y[yb + j] = ((q & 0x0f) - 8) * d;
+                y[yb + 16 + j] = ((q >> 4) - 8) * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.calq.formats.gguf.quant;
+
+/**
+ * Q8_0: blocks of 32 weights as fp16 scale d then 32 signed bytes q, weight = q * d. The scale is
+ * max|x| / 127 and each q is x / d rounded half away from zero. llama.cpp ignores importance weights here.
+ */
+final class Q8_0Codec extends RowCodec {
+    private static final int QK = 32;
+
+    Q8_0Codec() { super(GgmlType.Q8_0); }
+
+    @Override
+    void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * 34;
+            float amax = 0;
+            for (int j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[xb + j]));
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            QuantMath.putHalf(out, o, d);
+            for (int j = 0; j < QK; j++) out[o + 2 + j] = (byte) QuantMath.roundAway(x[xb + j] * id);
+        }
+    }
+
+    @Override
+    void decodeRow(byte[] in, int inOff, int ne0, float[] y, int yOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int o = inOff + b * 34;
+            float d = QuantMath.getHalf(in, o);
+            for (int j = 0; j < QK; j++) y[yOff + b * QK + j] = in[o + 2 + j] * d;
+        }
+    }
+}

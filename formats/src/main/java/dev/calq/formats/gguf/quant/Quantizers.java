@@ -1,0 +1,74 @@
+package dev.calq.formats.gguf.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/** Entry point: the codec of each supported ggml type, and whole-tensor quantization spread over all cores. */
+public final class Quantizers {
+    private static final Map<GgmlType, QuantCodec> CODECS = new EnumMap<>(GgmlType.class);
+
+    static {
+        for (QuantCodec c : new QuantCodec[] {
+                new F32Codec(), new F16Codec(), new BF16Codec(), new Q8_0Codec(), new Q4_0Codec(), new Q4_1Codec(),
+                new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(),
+                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec()}) {
+            CODECS.put(c.type(), c);
+        }
+    }
+
+    /** Rows handed to one task: big enough to amortise scheduling, small enough to balance two cores. */
+    private static final int MIN_ELEMENTS_PER_TASK = 1 << 16;
+
+    private Quantizers() {}
+
+    /** Whether calq can encode and decode this type. */
+    public static boolean supports(GgmlType type) { return CODECS.containsKey(type); }
+
+    /** The codec of a type; throws IllegalArgumentException for types calq does not encode. */
+    public static QuantCodec codec(GgmlType type) {
+        QuantCodec c = CODECS.get(type);
+        if (c == null) throw new IllegalArgumentException("calq cannot encode ggml type " + type.ggmlName());
+        return c;
+    }
+
+    /**
+     * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over the
+     * common fork-join pool. {@code importance} is null or one weight per column (length ne0).
+     */
+    public static void quantize(GgmlType type, float[] data, int nrows, int ne0, float[] importance, MemorySegment dst, long dstOff) {
+        QuantCodec codec = codec(type);
+        long rowBytes = type.rowBytes(ne0);
+        int rowsPerTask = Math.max(1, MIN_ELEMENTS_PER_TASK / Math.max(1, ne0));
+        int tasks = (nrows + rowsPerTask - 1) / rowsPerTask;
+        IntStream.range(0, tasks).parallel().forEach(t -> {
+            int r0 = t * rowsPerTask;
+            int n = Math.min(rowsPerTask, nrows - r0);
+            codec.quantize(data, r0 * ne0, n, ne0, importance, dst, dstOff + r0 * rowBytes);
+        });
+    }
+
+    /** Quantizes a whole tensor into a new byte array of {@code nrows * rowBytes(ne0)} bytes. */
+    public static byte[] quantize(GgmlType type, float[] data, int nrows, int ne0, float[] importance) {
+        if ((long) nrows * ne0 > data.length) {
+            throw new IllegalArgumentException(nrows + " rows of " + ne0 + " need more than the " + data.length + " floats given");
+        }
+        byte[] out = new byte[Math.toIntExact(nrows * type.rowBytes(ne0))];
+        quantize(type, data, nrows, ne0, importance, MemorySegment.ofArray(out), 0);
+        return out;
+    }
+
+    /** Dequantizes {@code nrows} rows of {@code ne0} elements of {@code type} into a new float array. */
+    public static float[] dequantize(GgmlType type, MemorySegment src, long srcOff, int nrows, int ne0) {
+        float[] out = new float[Math.multiplyExact(nrows, ne0)];
+        codec(type).dequantize(src, srcOff, nrows, ne0, out, 0);
+        return out;
+    }
+
+    /** Dequantizes a byte array holding {@code nrows} rows of {@code ne0} elements. */
+    public static float[] dequantize(GgmlType type, byte[] src, int nrows, int ne0) {
+        return dequantize(type, MemorySegment.ofArray(src), 0, nrows, ne0);
+    }
+
+}
