@@ -24,8 +24,12 @@ final class VectorSearch {
     /** The steps of make_qx_quants' candidate scales, padded to whole vectors. */
     private static final float[] QX_STEPS = new float[(18 + V - 1) / V * V];
 
+    /** The integer numerators t + table[0], t = -7..7, of the IQ4 candidate inverse scales, padded. */
+    private static final float[] IQ4_STEPS = new float[(15 + V - 1) / V * V];
+
     static {
         for (int k = 0; k < 18; k++) QX_STEPS[k] = k < 9 ? k - 9 : k - 8;
+        for (int t = 0; t < 15; t++) IQ4_STEPS[t] = t - 7 - 127;
     }
 
     private final float[] laneIndex = new float[V];
@@ -109,6 +113,45 @@ final class VectorSearch {
             L[lo + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, nearestInt(bestIscale * x[xo + i]))));
         }
         return scale;
+    }
+
+    /**
+     * The 15 candidate scales of the IQ4 search (inverse scale (t + table[0]) / max, t = -7..7) for one block of
+     * 32, lanes in place of the scalar loop; starts from the scalar first guess (d, best) and returns the final d.
+     * Each lane finds the nearest table entry by counting thresholds, which reproduces best_index_int8 exactly.
+     */
+    float iq4Candidates(float[] x, int xb, float[] weight, float max, float d, float best) {
+        byte[] values = Iq4Search.VALUES;
+        for (int first = 0; first < 15; first += V) {
+            FloatVector id = FloatVector.fromArray(F, IQ4_STEPS, first).div(max);
+            FloatVector sqx = FloatVector.zero(F);
+            FloatVector sq2 = FloatVector.zero(F);
+            for (int j = 0; j < 32; j++) {
+                float xj = x[xb + j];
+                FloatVector al = id.mul(xj);
+                FloatVector lo = FloatVector.broadcast(F, values[0]);
+                FloatVector hi = FloatVector.broadcast(F, values[1]);
+                for (int k = 1; k < 15; k++) {
+                    VectorMask<Float> above = al.compare(VectorOperators.GE, (float) values[k]);
+                    lo = lo.blend(values[k], above);
+                    hi = hi.blend(values[k + 1], above);
+                }
+                VectorMask<Float> nearLow = al.sub(lo).compare(VectorOperators.LT, hi.sub(al));
+                FloatVector q = hi.blend(lo, nearLow);
+                FloatVector wq = q.mul(weight[j]);
+                sqx = sqx.add(wq.mul(xj));
+                sq2 = sq2.add(wq.mul(q));
+            }
+            sqx.intoArray(a, 0);
+            sq2.intoArray(b, 0);
+            for (int lane = 0; lane < V && first + lane < 15; lane++) {
+                if (b[lane] > 0 && a[lane] * a[lane] > best * b[lane]) {
+                    d = a[lane] / b[lane];
+                    best = d * a[lane];
+                }
+            }
+        }
+        return d;
     }
 
     /** Same contract and result as {@link ScaleSearch#makeQkx}; weights must not be null. */

@@ -64,6 +64,44 @@ class VectorSearchTest {
     }
 
     @Test
+    void iq4CandidatesMatchTheScalarLoop() {
+        Random r = new Random(7);
+        VectorSearch vs = new VectorSearch();
+        byte[] values = Iq4Search.VALUES;
+        for (int t = 0; t < 3000; t++) {
+            float[] x = group(r, 32, t % 6);
+            float[] w = weights(r, x, 32, t % 3);
+            float max = 0;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                if (Math.abs(x[3 + j]) > amax) {
+                    amax = Math.abs(x[3 + j]);
+                    max = x[3 + j];
+                }
+            }
+            if (amax == 0) continue;
+            float d = max / 100;
+            float best = d * max;
+            for (int itry = -7; itry <= 7; itry++) { // quantize_row_iq4_nl_impl's candidate loop, plainly
+                float id = (itry + values[0]) / max;
+                float sumqx = 0;
+                float sumq2 = 0;
+                for (int j = 0; j < 32; j++) {
+                    float q = values[ScaleSearch.bestIndex(values, id * x[3 + j])];
+                    sumqx += w[j] * q * x[3 + j];
+                    sumq2 += w[j] * q * q;
+                }
+                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                    d = sumqx / sumq2;
+                    best = d * sumqx;
+                }
+            }
+            float got = vs.iq4Candidates(x, 3, w, max, max / 100, (max / 100) * max);
+            assertEquals(Float.floatToRawIntBits(d), Float.floatToRawIntBits(got), "case " + t);
+        }
+    }
+
+    @Test
     void makeQxMatchesScalar() {
         Random r = new Random(6);
         VectorSearch vs = new VectorSearch();
