@@ -1,0 +1,77 @@
+package dev.calq.gptq;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gptq.GptqQuantizationConfig;
+import dev.calq.formats.gptq.GptqTensors;
+import dev.calq.formats.gptq.MarlinCompatibility;
+import dev.calq.formats.quantized.QuantizedCheckpointWriter;
+import dev.calq.formats.safetensors.SafetensorsWriter;
+import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Writes GPTQ results as a Hugging Face GPTQ checkpoint (checkpoint_format "gptq", the v1 layout vLLM, transformers
+ * and AutoGPTQ load): each quantized "X.weight" becomes X.qweight/qzeros/scales/g_idx, everything else is copied.
+ */
+public final class GptqCheckpointWriter {
+    private GptqCheckpointWriter() {}
+
+    /** As {@link #write(Path, TensorSource, Map, QuantConfig, boolean, long, Path, boolean)} with true-sequential and 5 GB shards. */
+    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg,
+                                     Path outDir, boolean overwrite) {
+        return write(modelDir, source, quantized, cfg, true, SafetensorsWriter.DEFAULT_SHARD_BYTES, outDir, overwrite);
+    }
+
+    /**
+     * Writes the checkpoint. {@code quantized} maps original weight names ("model.layers.0.self_attn.q_proj.weight")
+     * to their quantized form. Returns warnings (one line each) about loaders that will not run the checkpoint at
+     * full speed or may misread it; the checkpoint is written regardless.
+     */
+    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg,
+                                     boolean trueSequential, long maxShardBytes, Path outDir, boolean overwrite) {
+        GptqQuantizationConfig qc = formatConfig(cfg, trueSequential);
+        Map<String, Supplier<List<Tensor>>> replacements = new LinkedHashMap<>();
+        Map<String, int[]> shapes = new TreeMap<>();
+        boolean zeroAtZero = false;
+        for (var e : quantized.entrySet()) {
+            String name = e.getKey();
+            QuantizedLinear q = e.getValue();
+            if (!name.endsWith(".weight")) throw new IllegalArgumentException("not a weight name: " + name);
+            if (q.bits() != cfg.bits() || q.groupSize() != cfg.groupSize() || q.sym() != cfg.sym())
+                throw new IllegalArgumentException(name + ": quantized with other options than the checkpoint's");
+            if (source.contains(name)) {
+                long[] shape = source.get(name).shape();
+                if (shape.length != 2 || shape[0] != q.out() || shape[1] != q.in())
+                    throw new CalqException(name + ": quantized as [" + q.out() + ", " + q.in() + "] but the model's tensor is " + java.util.Arrays.toString(shape));
+            }
+            String prefix = name.substring(0, name.length() - ".weight".length());
+            shapes.put(prefix, new int[] {q.out(), q.in()});
+            for (int z : q.zeros()) if (z == 0) { zeroAtZero = true; break; }
+            replacements.put(name, () -> GptqTensors.build(prefix, q.out(), q.in(), q.bits(), q.codes(), q.scales(), q.zeros(), q.gIdx(), qc.zeroOffset()));
+        }
+        List<String> warnings = new ArrayList<>(MarlinCompatibility.check(qc, shapes));
+        if (zeroAtZero)
+            warnings.add("some zero points are 0, stored as -1 in checkpoint_format gptq (v1); loaders that add 1 back without "
+                    + "wrapping to " + cfg.bits() + " bits read them as " + (1 << cfg.bits()) + " (use symmetric quantization to avoid this)");
+        var json = qc.toJson();
+        QuantizedCheckpointWriter.write(new QuantizedCheckpointWriter.Plan(modelDir, source, replacements, json,
+                Map.<String, JsonNode>of("quantize_config.json", json.deepCopy()), maxShardBytes), outDir, overwrite);
+        return warnings;
+    }
+
+    /** The checkpoint's quantization_config for a run with {@code cfg}. */
+    public static GptqQuantizationConfig formatConfig(QuantConfig cfg, boolean trueSequential) {
+        return new GptqQuantizationConfig(cfg.bits(), cfg.groupSize(), cfg.actOrder(), cfg.sym(), cfg.damp(),
+                cfg.staticGroups(), trueSequential, GptqQuantizationConfig.V1);
+    }
+}

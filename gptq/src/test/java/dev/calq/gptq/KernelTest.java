@@ -1,0 +1,83 @@
+package dev.calq.gptq;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class KernelTest {
+    @Test
+    void gemmMatchesADoubleLoopOnOddSizesAndOffsets() {
+        Random rnd = new Random(1);
+        int[][] sizes = {{1, 1, 1}, {5, 37, 3}, {9, 100, 17}, {4, 64, 128}, {13, 33, 65}};
+        for (int[] s : sizes) {
+            int m = s[0], n = s[1], k = s[2];
+            int lda = k + 3, ldb = n + 5, ldc = n + 2;
+            float[] a = TestData.gaussian(rnd, 2 + m * lda, 1), b = TestData.gaussian(rnd, 1 + k * ldb, 1);
+            float[] c = TestData.gaussian(rnd, 4 + m * ldc, 1), c0 = c.clone();
+            for (boolean acc : new boolean[] {true, false}) {
+                float[] cc = c0.clone();
+                Gemm.mul(a, 2, lda, b, 1, ldb, cc, 4, ldc, m, n, k, acc);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) {
+                        double ref = acc ? c0[4 + i * ldc + j] : 0;
+                        for (int p = 0; p < k; p++) ref += (double) a[2 + i * lda + p] * b[1 + p * ldb + j];
+                        assertEquals(ref, cc[4 + i * ldc + j], 1e-4 * (1 + Math.sqrt(k)), "m" + m + " n" + n + " k" + k);
+                    }
+                // Padding outside the C block is untouched.
+                for (int i = 0; i < 4; i++) assertEquals(c0[i], cc[i]);
+            }
+        }
+    }
+
+    @Test
+    void hessianObserverEqualsADirectDoubleComputation() {
+        Random rnd = new Random(2);
+        for (int dim : new int[] {1, 7, 37, 100}) {
+            HessianObserver obs = new HessianObserver();
+            float[] all = new float[0];
+            int total = 0;
+            for (int sample = 0; sample < 3; sample++) {
+                int tokens = 5 + 11 * sample;
+                float[] x = TestData.gaussian(rnd, tokens * dim, 1.5);
+                obs.observe(2, dev.calq.calibration.model.InputSite.MLP_IN, x, tokens, dim);
+                float[] grown = java.util.Arrays.copyOf(all, all.length + x.length);
+                System.arraycopy(x, 0, grown, all.length, x.length);
+                all = grown;
+                total += tokens;
+            }
+            double[] ref = TestData.hessian(all, total, dim);
+            double[] h = obs.hessian(2, dev.calq.calibration.model.InputSite.MLP_IN);
+            for (int i = 0; i < ref.length; i++) assertEquals(ref[i], h[i], 1e-5 * (1 + Math.abs(ref[i])), "dim " + dim + " at " + i);
+            assertEquals(total, obs.accumulator(2, dev.calq.calibration.model.InputSite.MLP_IN).tokens());
+        }
+    }
+
+    @Test
+    void inverseHessianFactorIsTheUpperCholeskyFactorOfTheDampedInverse() {
+        Random rnd = new Random(3);
+        int n = 23;
+        double[] h = TestData.hessian(TestData.correlated(rnd, 40, n), 40, n);
+        InverseHessian inv = InverseHessian.prepare("t", h, n, dev.calq.calibration.quant.QuantConfig.defaults().withActOrder(true));
+        double mean = 0;
+        for (int i = 0; i < n; i++) mean += h[i * n + i];
+        mean /= n;
+        int[] p = inv.perm();
+        for (int i = 1; i < n; i++) assertTrue(h[p[i - 1] * n + p[i - 1]] >= h[p[i] * n + p[i]]);
+        // (U^T U) (H_perm + damp I) = I
+        float[] u = inv.upper();
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++) assertEquals(0f, u[i * n + j]);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int k = 0; k < n; k++) {
+                    double utu = 0;
+                    for (int m = 0; m < n; m++) utu += (double) u[m * n + i] * u[m * n + k];
+                    double hk = h[p[k] * n + p[j]] + (k == j ? 0.01 * mean : 0);
+                    s += utu * hk;
+                }
+                assertEquals(i == j ? 1 : 0, s, 2e-3, i + "," + j);
+            }
+    }
+}

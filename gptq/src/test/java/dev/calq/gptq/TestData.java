@@ -1,0 +1,64 @@
+package dev.calq.gptq;
+
+import java.util.Random;
+
+/** Random weights and correlated activations for GPTQ tests. */
+final class TestData {
+    private TestData() {}
+
+    static float[] gaussian(Random rnd, int n, double sigma) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextGaussian() * sigma);
+        return a;
+    }
+
+    /** tokens x dim activations with correlated channels (a random mixing of fewer latent factors plus noise). */
+    static float[] correlated(Random rnd, int tokens, int dim) {
+        int latent = Math.max(2, dim / 4);
+        double[] mix = new double[latent * dim];
+        for (int i = 0; i < mix.length; i++) mix[i] = rnd.nextGaussian();
+        double[] chanScale = new double[dim];
+        for (int c = 0; c < dim; c++) chanScale[c] = Math.exp(rnd.nextGaussian());
+        float[] x = new float[tokens * dim];
+        double[] z = new double[latent];
+        for (int t = 0; t < tokens; t++) {
+            for (int l = 0; l < latent; l++) z[l] = rnd.nextGaussian();
+            for (int c = 0; c < dim; c++) {
+                double v = 0.1 * rnd.nextGaussian();
+                for (int l = 0; l < latent; l++) v += z[l] * mix[l * dim + c];
+                x[t * dim + c] = (float) (v * chanScale[c]);
+            }
+        }
+        return x;
+    }
+
+    /** 2/N X^T X in plain double loops. */
+    static double[] hessian(float[] x, int tokens, int dim) {
+        double[] h = new double[dim * dim];
+        for (int i = 0; i < dim; i++)
+            for (int j = 0; j < dim; j++) {
+                double s = 0;
+                for (int t = 0; t < tokens; t++) s += (double) x[t * dim + i] * x[t * dim + j];
+                h[i * dim + j] = 2 * s / tokens;
+            }
+        return h;
+    }
+
+    static double[] identity(int n) {
+        double[] h = new double[n * n];
+        for (int i = 0; i < n; i++) h[i * n + i] = 1;
+        return h;
+    }
+
+    /** ||W X^T - Q X^T||^2 in double, directly from the activations. */
+    static double outputError(float[] w, float[] q, int out, int in, float[] x, int tokens) {
+        double e = 0;
+        for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < out; r++) {
+                double s = 0;
+                for (int c = 0; c < in; c++) s += (double) (w[r * in + c] - q[r * in + c]) * x[t * in + c];
+                e += s * s;
+            }
+        return e;
+    }
+}
