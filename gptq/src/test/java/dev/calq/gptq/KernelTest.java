@@ -31,6 +31,24 @@ class KernelTest {
     }
 
     @Test
+    void triangularInverseMatchesEjmlsScalarInverse() {
+        Random rnd = new Random(4);
+        for (int n : new int[] {1, 3, 5, 37, 100}) {
+            double[] l = new double[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < i; j++) l[i * n + j] = rnd.nextGaussian() * 0.3;
+                l[i * n + i] = 1 + rnd.nextDouble();
+                for (int j = i + 1; j < n; j++) l[i * n + j] = 99; // ignored
+            }
+            double[] ref = l.clone();
+            for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) ref[i * n + j] = 0;
+            org.ejml.dense.row.decomposition.TriangularSolver_DDRM.invertLower(ref, n);
+            double[] x = TriangularInverse.invertLower(l, n);
+            for (int i = 0; i < n * n; i++) assertEquals(ref[i], x[i], 1e-9 * (1 + Math.abs(ref[i])), "n " + n + " at " + i);
+        }
+    }
+
+    @Test
     void hessianObserverEqualsADirectDoubleComputation() {
         Random rnd = new Random(2);
         for (int dim : new int[] {1, 7, 37, 100}) {
