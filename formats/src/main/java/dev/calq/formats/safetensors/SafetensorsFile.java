@@ -153,8 +153,8 @@ public final class SafetensorsFile implements TensorSource {
             DType dtype = dtypeOf(dt.asText());
             if (dtype == null)
                 throw CalqException.file(file, where + "unknown dtype " + dt.asText() + " (supported: " + supportedDtypes() + ")");
-            long[] shape = longArray(t.get("shape"), -1, where + "\"shape\"", file);
-            long[] off = longArray(t.get("data_offsets"), 2, where + "\"data_offsets\"", file);
+            long[] shape = longArray(t.get("shape"), -1, where, "\"shape\"", file);
+            long[] off = longArray(t.get("data_offsets"), 2, where, "\"data_offsets\"", file);
             if (off[1] < off[0])
                 throw CalqException.file(file, where + "data_offsets [" + off[0] + ", " + off[1] + "] end before they begin");
             if (off[1] > dataSize)
@@ -199,15 +199,15 @@ public final class SafetensorsFile implements TensorSource {
         entries.addAll(sorted);
     }
 
-    private static long[] longArray(JsonNode n, int requiredLength, String what, Path file) {
+    private static long[] longArray(JsonNode n, int requiredLength, String where, String what, Path file) {
         if (n == null || !n.isArray() || (requiredLength >= 0 && n.size() != requiredLength))
-            throw CalqException.file(file, "missing or malformed " + what
+            throw CalqException.file(file, where + "missing or malformed " + what
                     + (requiredLength >= 0 ? " (expected " + requiredLength + " integers)" : " (expected an array of integers)"));
         long[] out = new long[n.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode v = n.get(i);
             if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0)
-                throw CalqException.file(file, what + " must hold non-negative integers, found " + v);
+                throw CalqException.file(file, where + what + " must hold non-negative integers, found " + v);
             out[i] = v.asLong();
         }
         return out;

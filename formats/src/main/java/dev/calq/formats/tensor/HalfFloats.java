@@ -11,6 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /** Widening of bfloat16 and float16 data to float32, vectorised where the Vector API pays. */
 public final class HalfFloats {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Shorts filling half a preferred vector, so that widening them fills one float vector (null: no such shape). */
+    private static final VectorSpecies<Short> HALF = ShortVector.SPECIES_PREFERRED.length() >= 2 * F.length()
+            ? VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(F.length() * 16)) : null;
 
     private HalfFloats() {}
 
@@ -25,8 +28,7 @@ public final class HalfFloats {
     /** bf16 is the top half of a float32: widening is a 16-bit left shift. */
     public static void bf16ToFloat(MemorySegment src, long byteOffset, float[] dst, int dstOffset, int count) {
         int lanes = F.length();
-        VectorSpecies<Short> halfSpecies = ShortVector.SPECIES_PREFERRED.length() >= 2 * lanes
-                ? VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(lanes * 16)) : null;
+        VectorSpecies<Short> halfSpecies = HALF;
         int i = 0;
         if (halfSpecies != null) {
             for (; i + lanes <= count; i += lanes) {

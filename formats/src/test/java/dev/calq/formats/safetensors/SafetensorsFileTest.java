@@ -59,4 +59,25 @@ class SafetensorsFileTest {
             for (int i = 0; i < 512; i++) assertEquals(emb.getFloat(i), row[i]);
         }
     }
+
+    @Test
+    void mapsFilesLargerThanTwoGigabytes() throws IOException {
+        // A sparse 3 GB file: one U8 tensor whose far bytes (past 2^31) must be reachable through the mapping.
+        long n = 3_000_000_000L;
+        String header = "{\"big\":{\"dtype\":\"U8\",\"shape\":[" + n + "],\"data_offsets\":[0," + n + "]}}";
+        Path f = RawSafetensors.write(dir.resolve("big.safetensors"), header, 0);
+        long dataStart = Files.size(f);
+        try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {42}), dataStart + (1L << 31) + 5);
+            ch.write(ByteBuffer.wrap(new byte[] {7}), dataStart + n - 1);
+        }
+        try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+            Tensor t = sf.get("big");
+            assertEquals(n, t.data().byteSize());
+            assertEquals(42, t.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, (1L << 31) + 5));
+            assertEquals(7, t.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, n - 1));
+        } finally {
+            Files.delete(f);
+        }
+    }
 }

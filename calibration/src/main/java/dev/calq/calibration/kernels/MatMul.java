@@ -1,0 +1,223 @@
+package dev.calq.calibration.kernels;
+
+import java.util.Arrays;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 matrix products for the forward pass, GPTQ and attention.
+ *
+ * <p>All forms run one register-blocked micro-kernel ({@link MicroKernel}): a panel of six rows of A, packed so
+ * its elements are broadcast from consecutive addresses, times a k x NR panel of B (NR = four vectors). For
+ * A * W^T, each block of NR weight rows is widened (bf16/f16 -> f32) and transposed into that panel layout once
+ * per k-block and then reused for every row of A, so bf16 weights cost little more than f32 ones. A is packed once
+ * per call (in parallel) and shared by all threads. Work is split over column panels, and also over row blocks when
+ * there are too few panels to keep every core busy.
+ */
+public final class MatMul {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    /** Columns per panel: four vectors. */
+    static final int NR = 4 * L;
+    /** Rows of A per micro-kernel call. */
+    static final int MR = MicroKernel.MR;
+    /** Depth of a k-block: the packed weight panel (KC x NR floats) stays in cache while all rows of A stream past. */
+    static final int KC = Integer.getInteger("calq.kc", 256);
+    /** Below this many rows of A, packing weights costs more than it saves: use dot products instead. */
+    static final int SMALL_M = MR;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private MatMul() {}
+
+    /** c[i*n + j] = sum_p a[i*k + p] * w(j, p) for i < m, j < n, where n = w.rows(), k = w.cols(). Uses all cores. */
+    public static void mulTransposed(float[] a, int m, WeightMatrix w, float[] c) {
+        int n = w.rows(), k = w.cols();
+        checkArray("a", a, 0, k, m, k);
+        checkArray("c", c, 0, n, m, n);
+        gemmTransposed(a, 0, k, w, c, 0, n, m);
+    }
+
+    /** Strided general form on heap arrays: C[m x n] = A[m x k] * B^T where B is [n x k] (e.g. attention Q K^T). */
+    public static void mulTransposed(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                     float[] c, int cOff, int ldc, int m, int n, int k) {
+        checkArray("a", a, aOff, lda, m, k);
+        checkArray("b", b, bOff, ldb, n, k);
+        checkArray("c", c, cOff, ldc, m, n);
+        gemmTransposed(a, aOff, lda, new FloatWeights(b, bOff, Math.max(ldb, k), n, k), c, cOff, ldc, m);
+    }
+
+    /**
+     * C[m x n] (+)= A[m x k] * B[k x n], all row-major and strided; with {@code accumulate} the product is added to
+     * C, otherwise C is overwritten (e.g. attention P V, GPTQ's block update).
+     */
+    public static void mul(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+                           int m, int n, int k, boolean accumulate) {
+        checkArray("a", a, aOff, lda, m, k);
+        checkArray("b", b, bOff, ldb, k, n);
+        checkArray("c", c, cOff, ldc, m, n);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            if (!accumulate) zeroRows(c, cOff, ldc, m, n);
+            return;
+        }
+        float[] ap = packA(a, aOff, lda, m, k);
+        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
+        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
+        Parallel.forRange(panels * splits, 1, (from, to) -> {
+            Scratch s = SCRATCH.get();
+            for (int t = from; t < to; t++) {
+                int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
+                int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
+                for (int kb = 0; kb < k; kb += KC) {
+                    int kc = Math.min(KC, k - kb);
+                    float[] panel;
+                    int pOff, ldp;
+                    if (cols == NR) { // full panel: read B in place
+                        panel = b;
+                        pOff = bOff + kb * ldb + j0;
+                        ldp = ldb;
+                    } else {          // ragged edge: copy into a zero-padded panel so the kernel never reads past n
+                        panel = s.packedW(KC * NR);
+                        pOff = 0;
+                        ldp = NR;
+                        for (int p = 0; p < kc; p++) {
+                            System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
+                            Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
+                        }
+                    }
+                    panelRows(ap, k, kb, q0, q1, m, panel, pOff, ldp, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
+                }
+            }
+        });
+    }
+
+    /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
+    static void gemmTransposed(float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc, int m) {
+        int n = w.rows(), k = w.cols();
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            zeroRows(c, cOff, ldc, m, n);
+            return;
+        }
+        if (m < SMALL_M) {
+            dotRows(a, aOff, lda, w, c, cOff, ldc, m);
+            return;
+        }
+        float[] ap = packA(a, aOff, lda, m, k);
+        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
+        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
+        Parallel.forRange(panels * splits, 1, (from, to) -> {
+            Scratch s = SCRATCH.get();
+            float[] tile = s.tile(NR * KC);
+            float[] packed = s.packedW(KC * NR);
+            for (int t = from; t < to; t++) {
+                int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
+                int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
+                for (int kb = 0; kb < k; kb += KC) {
+                    int kc = Math.min(KC, k - kb);
+                    w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
+                    packTransposed(tile, cols, kc, packed);
+                    panelRows(ap, k, kb, q0, q1, m, packed, 0, NR, kc, c, cOff + j0, ldc, cols, kb > 0);
+                }
+            }
+        });
+    }
+
+    /** A-panels [q0, q1) against one k-block of one B panel. */
+    private static void panelRows(float[] ap, int k, int kb, int q0, int q1, int m, float[] b, int bOff, int ldb, int kc,
+                                  float[] c, int cOff, int ldc, int cols, boolean acc) {
+        float[] ct = SCRATCH.get().cTile;
+        for (int q = q0; q < q1; q++) {
+            int i = q * MR;
+            MicroKernel.kernel6x4(ap, q * MR * k + kb * MR, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, Math.min(MR, m - i), cols, acc, ct);
+        }
+    }
+
+    /**
+     * Packs A (m x k, strided) into panels of MR rows, each k x MR (element (i, p) at panel i/MR, offset p*MR + i%MR),
+     * zero-padding the last panel. The buffer belongs to the calling thread, which waits while workers read it.
+     */
+    static float[] packA(float[] a, int aOff, int lda, int m, int k) {
+        int aPanels = (m + MR - 1) / MR;
+        float[] ap = SCRATCH.get().packedA(aPanels * MR * k);
+        Parallel.forRange(aPanels, Math.max(1, (1 << 14) / k), (from, to) -> {
+            for (int q = from; q < to; q++) {
+                int base = q * MR * k, rows = Math.min(MR, m - q * MR);
+                for (int r = 0; r < rows; r++) {
+                    int src = aOff + (q * MR + r) * lda;
+                    for (int p = 0; p < k; p++) ap[base + p * MR + r] = a[src + p];
+                }
+                for (int r = rows; r < MR; r++)
+                    for (int p = 0; p < k; p++) ap[base + p * MR + r] = 0f;
+            }
+        });
+        return ap;
+    }
+
+    /** tile is cols x kc row-major; packed becomes kc x NR with columns >= cols zeroed. */
+    static void packTransposed(float[] tile, int cols, int kc, float[] packed) {
+        for (int r = 0; r < cols; r++) {
+            int src = r * kc;
+            for (int p = 0; p < kc; p++) packed[p * NR + r] = tile[src + p];
+        }
+        if (cols < NR)
+            for (int p = 0; p < kc; p++) Arrays.fill(packed, p * NR + cols, p * NR + NR, 0f);
+    }
+
+    /** Few rows of A: each weight row is widened once and dotted with every row of A. */
+    private static void dotRows(float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc, int m) {
+        int k = w.cols();
+        int block = 16;
+        Parallel.forRange(w.rows(), block, (from, to) -> {
+            float[] tile = SCRATCH.get().tile(block * k);
+            int cnt = to - from;
+            w.copyRows(from, cnt, tile, 0);
+            for (int i = 0; i < m; i++)
+                for (int r = 0; r < cnt; r++)
+                    c[cOff + i * ldc + from + r] = VectorOps.dot(a, aOff + i * lda, tile, r * k, k);
+        });
+    }
+
+    /** Enough row splits that every core gets work when there are few column panels. */
+    private static int rowSplits(int aPanels, int panels) {
+        int want = 2 * Parallel.threads();
+        if (panels >= want) return 1;
+        return Math.max(1, Math.min(aPanels, (want + panels - 1) / panels));
+    }
+
+    private static void zeroRows(float[] c, int cOff, int ldc, int m, int n) {
+        for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+    }
+
+    static void checkArray(String name, float[] x, int off, int ld, int rows, int cols) {
+        Objects.requireNonNull(x, name);
+        if (rows < 0 || cols < 0 || off < 0 || (rows > 1 && ld < cols))
+            throw new IllegalArgumentException(name + ": bad shape " + rows + "x" + cols + " (offset " + off + ", stride " + ld + ")");
+        if (rows > 0 && cols > 0 && (long) off + (long) (rows - 1) * ld + cols > x.length)
+            throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " (offset " + off + ", stride " + ld
+                    + ") does not fit an array of " + x.length);
+    }
+
+    /** Per-thread buffers, grown on demand so hot loops never allocate. */
+    private static final class Scratch {
+        private float[] tile = new float[0], packedW = new float[0], packedA = new float[0];
+        final float[] cTile = new float[MR * NR];
+
+        float[] tile(int size) {
+            if (tile.length < size) tile = new float[size];
+            return tile;
+        }
+
+        float[] packedW(int size) {
+            if (packedW.length < size) packedW = new float[size];
+            return packedW;
+        }
+
+        float[] packedA(int size) {
+            if (packedA.length < size) packedA = new float[size];
+            return packedA;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.calq.calibration.model;
+
+import dev.calq.calibration.runner.LayerwiseModel;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The decoder of LlamaForCausalLM and its relatives (Mistral, Qwen2 with q/k/v bias, Qwen3 with q/k norm):
+ * token embeddings, the decoder layers, the final norm and lm_head (tied to the embeddings or not). Weights stay
+ * in their file dtype (memory-mapped views); computation is float32. One call processes whole sequences.
+ */
+public final class LlamaModel implements LayerwiseModel {
+    private final ModelConfig config;
+    private final Tensor embeddings;
+    private final List<DecoderLayer> layers;
+    private final RmsNorm finalNorm;
+    private final Linear lmHead;
+
+    private LlamaModel(ModelConfig config, Tensor embeddings, List<DecoderLayer> layers, RmsNorm finalNorm, Linear lmHead) {
+        this.config = config;
+        this.embeddings = embeddings;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+    }
+
+    /**
+     * Builds the model over {@code source}'s tensors (Hugging Face names), checking every shape against
+     * {@code config}. {@code origin} names the model in error messages (its folder or file).
+     */
+    public static LlamaModel load(ModelConfig config, TensorSource source, String origin) {
+        WeightReader r = new WeightReader(source, origin);
+        long vocab = config.vocabSize(), h = config.hiddenSize();
+        Tensor embed = r.tensor("model.embed_tokens.weight", vocab, h);
+        if (source.contains(Projection.Q.weightName(config.numLayers())))
+            throw new CalqException(origin + ": the checkpoint has more than the " + config.numLayers() + " layers config.json declares");
+        Rope rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        List<DecoderLayer> layers = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) layers.add(DecoderLayer.load(r, config, i, rope));
+        RmsNorm norm = new RmsNorm(r.floats("model.norm.weight", h), config.rmsNormEps());
+        Linear head;
+        if (config.tieWordEmbeddings() && !source.contains("lm_head.weight")) head = new Linear("lm_head.weight", embed, null);
+        else head = new Linear("lm_head.weight", r.tensor("lm_head.weight", vocab, h), null);
+        return new LlamaModel(config, embed, List.copyOf(layers), norm, head);
+    }
+
+    public ModelConfig config() { return config; }
+
+    public List<DecoderLayer> layers() { return layers; }
+
+    public DecoderLayer layer(int i) { return layers.get(i); }
+
+    public RmsNorm finalNorm() { return finalNorm; }
+
+    public Linear lmHead() { return lmHead; }
+
+    public Tensor embeddings() { return embeddings; }
+
+    public int vocabSize() { return config.vocabSize(); }
+
+    @Override public int hiddenSize() { return config.hiddenSize(); }
+
+    @Override public int numLayers() { return layers.size(); }
+
+    /** Runs layer {@code layer} on one sequence; {@code hidden} is left unchanged unless it is {@code out}. */
+    @Override public void runLayer(int layer, float[] hidden, int tokens, float[] out, LinearInputObserver observer) {
+        if (out != hidden) System.arraycopy(hidden, 0, out, 0, tokens * config.hiddenSize());
+        layers.get(layer).forward(out, 1, tokens, 0, observer);
+    }
+
+    @Override public int outFeatures(Projection p) { return layers.getFirst().linear(p).outFeatures(); }
+
+    @Override public int inFeatures(Projection p) { return layers.getFirst().linear(p).inFeatures(); }
+
+    @Override public float[] weight(int layer, Projection p) { return layers.get(layer).weights(p); }
+
+    @Override public void setWeight(int layer, Projection p, float[] weight) { layers.get(layer).setWeight(p, weight); }
+
+    @Override public long layerWeightBytes(int layer) {
+        long n = 0;
+        for (Projection p : Projection.values()) n += (long) outFeatures(p) * inFeatures(p);
+        return 4 * (n + 2L * config.hiddenSize());
+    }
+
+    /** q, k, v, attention output, MLP gate and up, the normed input, two residual-sized outputs, per-head scratch. */
+    @Override public long activationBytes(int tokens) {
+        ModelConfig c = config;
+        long floats = (long) tokens * (2L * c.qDim() + 2L * c.kvDim() + 2L * c.intermediateSize() + 3L * c.hiddenSize())
+                + (long) c.numHeads() * tokens * (c.headDim() + 1);
+        return 4 * floats;
+    }
+
+    /** Embedding rows of {@code tokens}: [tokens.length x hidden]. */
+    @Override public float[] embed(int[] tokens) {
+        int h = config.hiddenSize();
+        float[] out = new float[tokens.length * h];
+        for (int t = 0; t < tokens.length; t++) {
+            int id = tokens[t];
+            if (id < 0 || id >= config.vocabSize())
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+            embeddings.copyFloats((long) id * h, out, t * h, h);
+        }
+        return out;
+    }
+
+    /** Runs every layer in place on [batch * tokens x hidden] hidden states (observer may be null). */
+    public void runLayers(float[] hidden, int batch, int tokens, LinearInputObserver observer) {
+        for (DecoderLayer layer : layers) layer.forward(hidden, batch, tokens, 0, observer);
+    }
+
+    /**
+     * Logits of rows {@code fromRow .. rows-1} of the last layer's output: final norm and lm_head, returned as
+     * [(rows - fromRow) x vocab]. Evaluation asks only for the rows it scores.
+     */
+    public float[] logits(float[] hidden, int rows, int fromRow) {
+        int h = config.hiddenSize(), n = rows - fromRow;
+        float[] normed = new float[n * h];
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(hidden, (fromRow + r) * h, normed, r * h, h);
+            finalNorm.applyRow(normed, normed, r * h);
+        }
+        float[] out = new float[n * config.vocabSize()];
+        lmHead.apply(normed, n, out);
+        return out;
+    }
+
+    /** Logits of every position of one sequence: [tokens.length x vocab]. */
+    public float[] forward(int[] tokens) { return forward(tokens, 0); }
+
+    /** Logits of positions {@code fromRow..} of one sequence, the whole sequence being processed at once. */
+    public float[] forward(int[] tokens, int fromRow) {
+        float[] hidden = embed(tokens);
+        runLayers(hidden, 1, tokens.length, null);
+        return logits(hidden, tokens.length, fromRow);
+    }
+}

@@ -1,0 +1,18 @@
+package dev.calq.calibration.model;
+
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.tensor.TensorSource;
+import java.nio.file.Path;
+
+/**
+ * A model opened by {@link ModelLoader}: its config, its weights by Hugging Face name (memory-mapped, or dequantized
+ * by a quantized-format reader) and the folder holding its tokenizer files. Close it to unmap the weights.
+ */
+public record LoadedModel(Path path, ModelConfig config, TensorSource weights, Path tokenizerDir, String format)
+        implements AutoCloseable {
+
+    /** Builds the forward pass over the weights (checks every tensor against the config). */
+    public LlamaModel model() { return LlamaModel.load(config, weights, path.toString()); }
+
+    @Override public void close() { weights.close(); }
+}

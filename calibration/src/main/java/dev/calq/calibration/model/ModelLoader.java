@@ -1,0 +1,26 @@
+package dev.calq.calibration.model;
+
+import dev.calq.formats.CalqException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Opens a model from a path whatever its format: the first reader that accepts the path opens it. Readers of
+ * quantized checkpoints (GPTQ, AWQ, GGUF) dequantize to float tensors under Hugging Face names so that the same
+ * {@link LlamaModel} runs them; each plugs in with one line in {@link #READERS}, before the plain safetensors
+ * reader (a GPTQ/AWQ folder also has a config.json).
+ */
+public final class ModelLoader {
+    private static final List<ModelReader> READERS = List.of(
+            // Quantized-format readers go here, e.g. new GptqFolderReader(), new GgufReader().
+            new SafetensorsFolderReader());
+
+    private ModelLoader() {}
+
+    public static LoadedModel load(Path path) {
+        if (!Files.exists(path)) throw CalqException.file(path, "not found");
+        for (ModelReader r : READERS) if (r.accepts(path)) return r.open(path);
+        throw CalqException.file(path, "not a model: expected a Hugging Face folder with config.json and model.safetensors");
+    }
+}

@@ -1,0 +1,219 @@
+package dev.calq.formats.gguf;
+
+import dev.calq.formats.AtomicOutput;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.formats.model.Architecture;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.model.RopeScaling;
+import dev.calq.formats.safetensors.SafetensorsModel;
+import dev.calq.formats.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts a Hugging Face Llama-family folder (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,
+ * following convert_hf_to_gguf.py: architecture and tokenizer metadata, llama.cpp tensor names, q/k rows permuted
+ * to llama.cpp's rope layout for Llama/Mistral, then each tensor quantized to the chooser's type (with the
+ * importance matrix where given) and streamed to the file one at a time.
+ */
+public final class GgufConverter {
+    /** One written tensor. */
+    public record ConvertedTensor(String name, GgmlType type, long[] ne, long bytes) {
+        public long elements() {
+            long n = 1;
+            for (long d : ne) n *= d;
+            return n;
+        }
+    }
+
+    /** What was written: every tensor in file order and the file size. */
+    public record Result(Path output, List<ConvertedTensor> tensors, long fileBytes) {}
+
+    private record Planned(String hfName, String ggufName, long[] ne, GgmlType type, float[] generated) {}
+
+    private GgufConverter() {}
+
+    /** llama.cpp's architecture name for a Hugging Face family. */
+    public static String ggufArchitecture(Architecture a) {
+        return switch (a) {
+            case LLAMA, MISTRAL -> "llama";
+            case QWEN2 -> "qwen2";
+            case QWEN3 -> "qwen3";
+        };
+    }
+
+    /** A llama-quantize-style chooser for this model folder (counts its attn_v tensors, layers and GQA factor). */
+    public static MixChooser mixChooser(Path hfDir, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        List<String> names;
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            names = ggufNames(src, cfg);
+        }
+        return new MixChooser(mix, MixContext.forTensors(names, cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix), overrides);
+    }
+
+    public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        AtomicOutput.checkTarget(out, overwrite, hfDir);
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            List<Planned> plan = plan(src, cfg, chooser);
+            for (Planned p : plan) {
+                if (!p.type().hasCodec())
+                    throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+            }
+            Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
+            List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
+            List<ConvertedTensor> done = new ArrayList<>();
+            try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
+                for (Planned p : plan) {
+                    float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
+                    int ne0 = (int) p.ne()[0];
+                    int rows = data.length / ne0;
+                    float[] importance = importanceFor(imatrix, p, ne0);
+                    byte[] bytes = Quantizers.quantize(p.type(), data, rows, ne0, importance);
+                    w.write(p.ggufName(), MemorySegment.ofArray(bytes));
+                    done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
+                }
+                long size = w.bytesWritten();
+                w.finish();
+                return new Result(out, done, size);
+            }
+        }
+    }
+
+    private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {
+        if (imatrix == null || p.type().blockSize() == 1) return null;
+        float[] imp = imatrix.importance(p.ggufName());
+        if (imp == null) return null;
+        if (imp.length != ne0)
+            throw new CalqException("importance matrix entry " + p.ggufName() + " has " + imp.length + " columns but the weight has " + ne0 + " (another model?)");
+        return imp;
+    }
+
+    private static float[] load(Tensor t, Planned p, ModelConfig cfg) {
+        if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        float[] data = t.toFloatArray();
+        boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
+        if (rope) {
+            int rows = (int) t.dim(0);
+            int cols = t.rank() == 1 ? 1 : (int) (t.numel() / rows);
+            if (p.hfName().endsWith("q_proj.weight") || p.hfName().endsWith("q_proj.bias"))
+                RotaryPermutation.permuteRows(data, rows, cols, cfg.numHeads());
+            else if (p.hfName().endsWith("k_proj.weight") || p.hfName().endsWith("k_proj.bias"))
+                RotaryPermutation.permuteRows(data, rows, cols, cfg.numKvHeads());
+        }
+        return data;
+    }
+
+    /** GGUF names in the order calq writes them: by layer, each layer's tensors in a fixed role order. */
+    static List<String> ggufNames(SafetensorsModel src, ModelConfig cfg) {
+        List<String> names = new ArrayList<>();
+        for (String hf : orderedHfNames(src, cfg)) names.add(LlamaTensorNames.toGguf(hf));
+        if (cfg.ropeScaling().type().equals("llama3")) names.addFirst("rope_freqs.weight");
+        return names;
+    }
+
+    private static List<String> orderedHfNames(SafetensorsModel src, ModelConfig cfg) {
+        List<String> hf = new ArrayList<>();
+        for (String n : src.names()) {
+            String g = LlamaTensorNames.toGguf(n);
+            if (g == null) continue;
+            if (g.equals("output.weight") && cfg.tieWordEmbeddings()) continue; // llama.cpp reuses token_embd
+            hf.add(n);
+        }
+        hf.sort(Comparator.comparingLong(n -> sortKey(LlamaTensorNames.toGguf(n))));
+        return hf;
+    }
+
+    private static final List<String> ROLE_ORDER = List.of("attn_norm", "attn_q", "attn_q_norm", "attn_k", "attn_k_norm",
+            "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down");
+
+    private static long sortKey(String gguf) {
+        if (gguf.equals("token_embd.weight")) return 0;
+        if (gguf.equals("output_norm.weight")) return Long.MAX_VALUE - 1;
+        if (gguf.equals("output.weight")) return Long.MAX_VALUE;
+        int layer = LlamaTensorNames.layerOf(gguf);
+        String rest = gguf.substring(gguf.indexOf('.', 4) + 1);
+        String role = rest.substring(0, rest.lastIndexOf('.'));
+        int r = ROLE_ORDER.indexOf(role);
+        return 1 + (long) layer * 1000 + r * 2L + (rest.endsWith(".bias") ? 1 : 0);
+    }
+
+    private static List<Planned> plan(SafetensorsModel src, ModelConfig cfg, TypeChooser chooser) {
+        List<Planned> plan = new ArrayList<>();
+        if (cfg.ropeScaling().type().equals("llama3")) {
+            float[] f = llama3RopeFactors(cfg);
+            long[] ne = {f.length};
+            plan.add(new Planned(null, "rope_freqs.weight", ne, GgmlType.F32, f));
+            chooser.typeFor("rope_freqs.weight", ne); // keep the chooser's view of the file complete
+        }
+        for (String hf : orderedHfNames(src, cfg)) {
+            Tensor t = src.get(hf);
+            long[] shape = t.shape();
+            long[] ne = new long[shape.length];
+            for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
+            String g = LlamaTensorNames.toGguf(hf);
+            plan.add(new Planned(hf, g, ne, chooser.typeFor(g, ne), null));
+        }
+        return plan;
+    }
+
+    /** Llama 3.x long-context rope: per-frequency divisors, stored as rope_freqs.weight by the converter. */
+    static float[] llama3RopeFactors(ModelConfig cfg) {
+        RopeScaling s = cfg.ropeScaling();
+        int dim = cfg.headDim();
+        float[] out = new float[dim / 2];
+        double lowWavelen = s.originalMaxPositionEmbeddings() / s.lowFreqFactor();
+        double highWavelen = s.originalMaxPositionEmbeddings() / s.highFreqFactor();
+        for (int i = 0; i < out.length; i++) {
+            float freq = (float) (1.0 / Math.pow(cfg.ropeTheta(), (2.0 * i) / dim));
+            double wavelen = 2 * Math.PI / freq;
+            if (wavelen < highWavelen) out[i] = 1f;
+            else if (wavelen > lowWavelen) out[i] = (float) s.factor();
+            else {
+                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+                out[i] = (float) (1 / ((1 - smooth) / s.factor() + smooth));
+            }
+        }
+        return out;
+    }
+
+    static Map<String, GgufValue> metadata(Path hfDir, ModelConfig cfg, TypeChooser chooser) {
+        String arch = ggufArchitecture(cfg.architecture());
+        Map<String, GgufValue> md = new LinkedHashMap<>();
+        md.put("general.architecture", GgufValue.string(arch));
+        md.put("general.type", GgufValue.string("model"));
+        Path name = hfDir.toAbsolutePath().normalize().getFileName();
+        md.put("general.name", GgufValue.string(name == null ? "model" : name.toString()));
+        md.put(arch + ".block_count", GgufValue.u32(cfg.numLayers()));
+        md.put(arch + ".context_length", GgufValue.u32(cfg.maxPositionEmbeddings()));
+        md.put(arch + ".embedding_length", GgufValue.u32(cfg.hiddenSize()));
+        md.put(arch + ".feed_forward_length", GgufValue.u32(cfg.intermediateSize()));
+        md.put(arch + ".attention.head_count", GgufValue.u32(cfg.numHeads()));
+        md.put(arch + ".attention.head_count_kv", GgufValue.u32(cfg.numKvHeads()));
+        if (cfg.ropeScaling().type().equals("linear")) {
+            md.put(arch + ".rope.scaling.type", GgufValue.string("linear"));
+            md.put(arch + ".rope.scaling.factor", GgufValue.f32((float) cfg.ropeScaling().factor()));
+        }
+        md.put(arch + ".rope.freq_base", GgufValue.f32((float) cfg.ropeTheta()));
+        md.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32((float) cfg.rmsNormEps()));
+        md.put(arch + ".attention.key_length", GgufValue.u32(cfg.headDim()));
+        md.put(arch + ".attention.value_length", GgufValue.u32(cfg.headDim()));
+        md.put("general.file_type", GgufValue.u32(chooser.fileType()));
+        if (arch.equals("llama")) {
+            md.put("llama.vocab_size", GgufValue.u32(cfg.vocabSize()));
+            md.put("llama.rope.dimension_count", GgufValue.u32(cfg.headDim()));
+        }
+        md.put("general.quantization_version", GgufValue.u32(2));
+        md.putAll(GgufTokenizerMetadata.build(hfDir, cfg.vocabSize()));
+        return md;
+    }
+}

@@ -1,0 +1,73 @@
+package dev.calq.formats.gguf.quant;
+
+/**
+ * Q4_1: blocks of 32 weights as fp16 scale d, fp16 minimum m, then 16 bytes of nibbles (byte j: weight j low,
+ * weight j+16 high); weight = nibble * d + m. Without importance weights d = (max - min) / 15 and m = min;
+ * with them, make_qkx3_quants searches scale and offset under weights qw_i * sqrt(sigma^2 + x_i^2).
+ */
+final class Q4_1Codec extends RowCodec {
+    private static final int QK = 32;
+    private static final int BYTES = 20;
+
+    Q4_1Codec() { super(GgmlType.Q4_1); }
+
+    @Override
+    void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
+        if (qw == null) {
+            encodeReference(x, xOff, ne0, out, outOff);
+            return;
+        }
+        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
+        float[] weight = new float[QK];
+        byte[] L = new byte[QK];
+        byte[] laux = new byte[QK];
+        float[] min = new float[1];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * BYTES;
+            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
+            float d = ScaleSearch.makeQkx(QK, 15, x, xb, weight, L, 0, min, 0, laux, -0.9f, 0.05f, 36, false);
+            QuantMath.putHalf(out, o, d);
+            QuantMath.putHalf(out, o + 2, -min[0]);
+            for (int j = 0; j < 16; j++) out[o + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));
+        }
+    }
+
+    private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * BYTES;
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < QK; j++) {
+                float v = x[xb + j];
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float d = (max - min) / 15;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            QuantMath.putHalf(out, o, d);
+            QuantMath.putHalf(out, o + 2, min);
+            for (int j = 0; j < 16; j++) {
+                int q0 = Math.min(15, (byte) (int) ((x[xb + j] - min) * id + 0.5f));
+                int q1 = Math.min(15, (byte) (int) ((x[xb + 16 + j] - min) * id + 0.5f));
+                out[o + 4 + j] = (byte) (q0 | (q1 << 4));
+            }
+        }
+    }
+
+    @Override
+    void decodeRow(byte[] in, int inOff, int ne0, float[] y, int yOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int o = inOff + b * BYTES;
+            int yb = yOff + b * QK;
+            float d = QuantMath.getHalf(in, o);
+            float m = QuantMath.getHalf(in, o + 2);
+            for (int j = 0; j < 16; j++) {
+                int q = in[o + 4 + j] & 0xff;
+                y[yb + j] = (q & 0x0f) * d + m;
+                y[yb + 16 + j] = (q >> 4) * d + m;
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.calq.formats.gguf.quant;
+
+/**
+ * Q5_0: blocks of 32 weights as fp16 scale d, a 32-bit little-endian word whose bit j is the fifth bit of
+ * weight j, then 16 bytes of low nibbles (byte j: weight j low, weight j+16 high); weight = (q - 16) * d.
+ * Without importance weights d is the signed weight of largest magnitude over -16; with them,
+ * make_qx_quants searches it under weights qw_i * sqrt(sigma^2 + x_i^2).
+ */
+final class Q5_0Codec extends RowCodec {
+    private static final int QK = 32;
+    private static final int BYTES = 22;
+
+    Q5_0Codec() { super(GgmlType.Q5_0); }
+
+    @Override
+    void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
+        if (qw == null) {
+            encodeReference(x, xOff, ne0, out, outOff);
+            return;
+        }
+        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
+        float[] weight = new float[QK];
+        byte[] L = new byte[QK];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
+            float d = ScaleSearch.makeQx(QK, 16, x, xb, L, 0, 1, weight, 0);
+            pack(d, L, out, outOff + b * BYTES);
+        }
+    }
+
+    private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
+        byte[] L = new byte[QK];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            float amax = 0;
+            float max = 0;
+            for (int j = 0; j < QK; j++) {
+                float v = x[xb + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -16;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            for (int j = 0; j < QK; j++) L[j] = (byte) Math.min(31, (byte) (int) (x[xb + j] * id + 16.5f));
+            pack(d, L, out, outOff + b * BYTES);
+        }
+    }
+
+    /** Writes d, the fifth bits of the 32 levels, and their low nibbles. */
+    static void pack(float d, byte[] L, byte[] out, int o) {
+        QuantMath.putHalf(out, o, d);
+        packBits(L, out, o + 2);
+    }
+
+    /** The qh word then the nibbles, shared with Q5_1 whose block only differs by the extra fp16 minimum. */
+    static void packBits(byte[] L, byte[] out, int o) {
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int q0 = L[j] & 0xff;
+            int q1 = L[j + 16] & 0xff;
+            out[o + 4 + j] = (byte) ((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+            qh |= ((q0 & 0x10) >>> 4) << j;
+            qh |= ((q1 & 0x10) >>> 4) << (j + 16);
+        }
+        QuantMath.putInt(out, o, qh);
+    }
+
+    /** Reads the 32 five-bit levels written by {@link #packBits}. */
+    static void unpackBits(byte[] in, int o, int[] q) {
+        int qh = QuantMath.getInt(in, o);
+        for (int j = 0; j < 16; j++) {
+            int b = in[o + 4 + j] & 0xff;
+            q[j] = (b & 0x0f) | (((qh >>> j) & 1) << 4);
+            q[j + 16] = (b >> 4) | (((qh >>> (j + 16)) & 1) << 4);
+        }
+    }
+
+    @Override
+    void decodeRow(byte[] in, int inOff, int ne0, float[] y, int yOff) {
+        int[] q = new int[QK];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int o = inOff + b * BYTES;
+            float d = QuantMath.getHalf(in, o);
+            unpackBits(in, o + 2, q);
+            for (int j = 0; j < QK; j++) y[yOff + b * QK + j] = (q[j] - 16) * d;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.calq.formats.gguf.quant;
+
+/**
+ * Q5_1: blocks of 32 weights as fp16 scale d, fp16 minimum m, the 32-bit word of fifth bits, then 16 bytes
+ * of low nibbles (the Q5_0 bit layout); weight = q * d + m. Without importance weights d = (max - min) / 31 and
+ * m = min; with them, make_qkx3_quants searches scale and offset under weights qw_i * sqrt(sigma^2 + x_i^2).
+ */
+final class Q5_1Codec extends RowCodec {
+    private static final int QK = 32;
+    private static final int BYTES = 24;
+
+    Q5_1Codec() { super(GgmlType.Q5_1); }
+
+    @Override
+    void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
+        byte[] L = new byte[QK];
+        if (qw == null) {
+            encodeReference(x, xOff, ne0, L, out, outOff);
+            return;
+        }
+        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
+        float[] weight = new float[QK];
+        byte[] laux = new byte[QK];
+        float[] min = new float[1];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * BYTES;
+            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
+            float d = ScaleSearch.makeQkx(QK, 31, x, xb, weight, L, 0, min, 0, laux, -0.9f, 0.05f, 36, false);
+            QuantMath.putHalf(out, o, d);
+            QuantMath.putHalf(out, o + 2, -min[0]);
+            Q5_0Codec.packBits(L, out, o + 4);
+        }
+    }
+
+    private static void encodeReference(float[] x, int xOff, int ne0, byte[] L, byte[] out, int outOff) {
+        for (int b = 0; b < ne0 / QK; b++) {
+            int xb = xOff + b * QK;
+            int o = outOff + b * BYTES;
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < QK; j++) {
+                float v = x[xb + j];
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float d = (max - min) / 31;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            QuantMath.putHalf(out, o, d);
+            QuantMath.putHalf(out, o + 2, min);
+            // No clamp here, as in llama.cpp: a level of 32 from rounding wraps into the 5 stored bits.
+            for (int j = 0; j < QK; j++) L[j] = (byte) (int) ((x[xb + j] - min) * id + 0.5f);
+            Q5_0Codec.packBits(L, out, o + 4);
+        }
+    }
+
+    @Override
+    void decodeRow(byte[] in, int inOff, int ne0, float[] y, int yOff) {
+        int[] q = new int[QK];
+        for (int b = 0; b < ne0 / QK; b++) {
+            int o = inOff + b * BYTES;
+            float d = QuantMath.getHalf(in, o);
+            float m = QuantMath.getHalf(in, o + 2);
+            Q5_0Codec.unpackBits(in, o + 4, q);
+            for (int j = 0; j < QK; j++) y[yOff + b * QK + j] = q[j] * d + m;
+        }
+    }
+}

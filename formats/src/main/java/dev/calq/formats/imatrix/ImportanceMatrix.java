@@ -1,0 +1,88 @@
+package dev.calq.formats.imatrix;
+
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.GgufFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A llama.cpp importance matrix: for each weight (by its GGUF name, e.g. {@code blk.0.attn_q.weight}) the sums of
+ * squared input activations per input column, and how many tokens contributed. Read and written in llama-imatrix's
+ * two file formats: the GGUF one ({@code general.type = "imatrix"}) and the older binary {@code imatrix.dat}.
+ *
+ * @param entries    per weight name; sorted by name
+ * @param chunkCount how many calibration chunks were run
+ * @param chunkSize  tokens per chunk (0 when unknown, as in legacy files)
+ * @param datasets   the calibration files used
+ * @param legacy     true when read from a legacy .dat file, whose sums are already normalised (see {@link Entry})
+ */
+public record ImportanceMatrix(Map<String, Entry> entries, int chunkCount, int chunkSize, List<String> datasets, boolean legacy) {
+    /**
+     * One weight's statistics. {@code sumSq} holds ne0 values per matrix (several matrices for stacked experts);
+     * {@code counts} one token count per matrix. {@code sum} (plain sums of activations) is optional.
+     * From a legacy file, {@code sumSq} is (sum/count)·ncall and {@code counts} is {ncall}, as that format stores it.
+     */
+    public record Entry(float[] sumSq, float[] sum, float[] counts) {
+        public Entry {
+            if (counts.length == 0 || sumSq.length % counts.length != 0)
+                throw new IllegalArgumentException(sumSq.length + " sums do not split into " + counts.length + " matrices");
+            if (sum != null && sum.length != sumSq.length) throw new IllegalArgumentException("sum and sumSq differ in length");
+        }
+
+        /** Dense weights: one matrix. */
+        public static Entry of(float[] sumSq, float[] sum, long count) {
+            return new Entry(sumSq, sum, new float[] {count});
+        }
+
+        public int columns() { return sumSq.length / counts.length; }
+    }
+
+    public ImportanceMatrix {
+        entries = Collections.unmodifiableMap(new TreeMap<>(entries));
+        datasets = List.copyOf(datasets);
+    }
+
+    /** A matrix made by calq's own calibration (raw sums and counts, as the GGUF format stores them). */
+    public ImportanceMatrix(Map<String, Entry> entries, int chunkCount, int chunkSize, List<String> datasets) {
+        this(entries, chunkCount, chunkSize, datasets, false);
+    }
+
+    /**
+     * The per-column importance llama-quantize passes to its quantizers for this weight, or null when the matrix
+     * has no entry: sumSq/count per matrix (1 where a matrix saw no tokens); for legacy files sums/ncall.
+     */
+    public float[] importance(String ggufTensorName) {
+        Entry e = entries.get(ggufTensorName);
+        if (e == null) return null;
+        float[] out = new float[e.sumSq.length];
+        if (legacy) {
+            float ncall = e.counts[0];
+            for (int i = 0; i < out.length; i++) out[i] = ncall > 0 ? e.sumSq[i] / ncall : e.sumSq[i];
+            return out;
+        }
+        int n0 = e.columns();
+        for (int m = 0; m < e.counts.length; m++) {
+            float c = e.counts[m];
+            for (int i = 0; i < n0; i++) out[m * n0 + i] = c > 0 ? e.sumSq[m * n0 + i] / c : 1f;
+        }
+        return out;
+    }
+
+    /** Writes the GGUF format, or with {@code legacy} the binary imatrix.dat format; atomically. */
+    public void write(Path file, boolean legacy, boolean overwrite) {
+        if (legacy) LegacyImatrixFormat.write(this, file, overwrite);
+        else GgufImatrixFormat.write(this, file, overwrite);
+    }
+
+    public void write(Path file, boolean legacy) { write(file, legacy, true); }
+
+    /** Reads either format, recognised by the GGUF magic. */
+    public static ImportanceMatrix read(Path file) {
+        if (!Files.isRegularFile(file)) throw CalqException.file(file, "not found");
+        return GgufFile.hasMagic(file) ? GgufImatrixFormat.read(file) : LegacyImatrixFormat.read(file);
+    }
+}
