@@ -1,6 +1,6 @@
 package dev.calq.gptq;
 
-import java.util.stream.IntStream;
+import dev.calq.calibration.kernels.Parallel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,7 +21,9 @@ final class TriangularInverse {
     static double[] invertLower(double[] l, int n) {
         int ld = (n + STRIP - 1) / STRIP * STRIP;
         double[] x = new double[n * ld];
-        IntStream.range(0, ld / STRIP).parallel().forEach(s -> strip(l, n, x, ld, s * STRIP));
+        Parallel.forRange(ld / STRIP, 1, (from, to) -> {
+            for (int s = from; s < to; s++) strip(l, n, x, ld, s * STRIP);
+        });
         double[] out = new double[n * n];
         for (int i = 0; i < n; i++) System.arraycopy(x, i * ld, out, i * n, n);
         return out;
