@@ -137,7 +137,7 @@ public final class EvalCommand implements Callable<Integer> {
         throw new CalqException("--method " + s + ": expected llama or gptq");
     }
 
-    private static String readText(Path file) {
+    static String readText(Path file) {
         if (!Files.isRegularFile(file)) throw CalqException.file(file, "not found");
         try {
             byte[] bytes = Files.readAllBytes(file);
@@ -153,7 +153,9 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     /** The text's token ids with BOS first when the tokenizer asks for it, as llama.cpp tokenizes its input. */
-    private int[] tokenize(Tokenizer tokenizer, String content, int vocab) {
+    private int[] tokenize(Tokenizer tokenizer, String content, int vocab) { return tokenize(tokenizer, content, vocab, model); }
+
+    static int[] tokenize(Tokenizer tokenizer, String content, int vocab, Path model) {
         int[] ids = tokenizer.encode(content);
         boolean bos = tokenizer.addBos() && tokenizer.bosId() >= 0;
         int[] tokens = new int[ids.length + (bos ? 1 : 0)];

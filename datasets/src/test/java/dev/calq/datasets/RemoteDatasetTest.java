@@ -74,6 +74,30 @@ class RemoteDatasetTest {
 
     @Test
     @Timeout(60)
+    void downloadsAJsonLinesShardAsIs() throws Exception {
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (var o = new java.util.zip.GZIPOutputStream(gz)) {
+            o.write("{\"text\": \"Beginners BBQ Class.\", \"url\": \"u\"}\n{\"text\": \"Discussion.\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", ex -> {
+            ex.sendResponseHeaders(200, gz.size());
+            try (OutputStream o = ex.getResponseBody()) { o.write(gz.toByteArray()); }
+        });
+        server.start();
+        try {
+            URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/en/c4-train.00000-of-01024.json.gz");
+            CalibrationSource s = RemoteDataset.C4.fetch(cache, Duration.ofSeconds(5), url);
+            assertEquals(CalibrationSource.Kind.JSONL, s.kind());
+            assertEquals(cache.resolve("c4/c4-train.00000-of-01024.json.gz"), s.path());
+            assertEquals(List.of("Beginners BBQ Class.", "Discussion."), s.documents());
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void downloadsExtractsAndThenUsesTheCache() throws Exception {
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(zip)) {

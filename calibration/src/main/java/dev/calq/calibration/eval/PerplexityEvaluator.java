@@ -40,6 +40,16 @@ public final class PerplexityEvaluator {
      */
     public static Result evaluate(LlamaModel model, int[] tokens, int bosId, PerplexityMethod method, int ctx, int windows,
                                   LogProbFile.Writer save, LogProbFile.Reader base, Progress progress) {
+        return evaluate(model, tokens, bosId, method, ctx, windows, save, base, progress, null);
+    }
+
+    /**
+     * As above, with {@code observer} (may be null) seeing every projection input of every window: llama-imatrix
+     * gathers its statistics over exactly the windows of llama.cpp's perplexity, with the same running perplexity.
+     */
+    public static Result evaluate(LlamaModel model, int[] tokens, int bosId, PerplexityMethod method, int ctx, int windows,
+                                  LogProbFile.Writer save, LogProbFile.Reader base, Progress progress,
+                                  dev.calq.calibration.model.LinearInputObserver observer) {
         int vocab = model.vocabSize(), first = method.firstScored(ctx), scored = method.scoredPerWindow(ctx);
         if (scored <= 0) throw new CalqException("--ctx " + ctx + " is too small: no position would be scored");
         RunningStats nll = new RunningStats();
@@ -48,7 +58,7 @@ public final class PerplexityEvaluator {
         long start = System.nanoTime();
         for (int w = 0; w < windows; w++) {
             int[] in = method.window(tokens, ctx, w, bosId);
-            float[] logits = model.forward(in, first);
+            float[] logits = model.forward(in, first, observer);
             long baseIndex = (long) w * scored;
             Parallel.forRange(scored, 8, (from, to) -> {
                 for (int r = from; r < to; r++) sc.score(logits, in, first, r, vocab, baseIndex, base);
