@@ -1,5 +1,6 @@
 package dev.calq.calibration.kernels;
 
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -7,11 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Float32 matrix products for the forward pass, GPTQ and attention.
  *
- * <p>All three forms run one register-blocked micro-kernel: {@value #MR} rows of A, each element broadcast, times
- * a panel of 4 vectors (NR = 4 x lanes columns) of a row-major k x NR "B" panel, accumulating 24 vectors in
- * registers. For A * W^T the weight rows are widened (bf16/f16 -> f32) and transposed into that panel layout once
- * per panel and k-block, then reused for every row of A, which is what makes bf16 weights as fast as f32 ones.
- * Work is split over column panels (and over row blocks when there are few panels) on {@link Parallel}'s pool.
+ * <p>All forms run one register-blocked micro-kernel ({@link MicroKernel}): six rows of A, read in place, times a
+ * k x NR panel of B (NR = four vectors). For A * W^T, each block of NR weight rows is widened (bf16/f16 -> f32) and
+ * transposed into that panel layout once per k-block and then reused for every row of A, so bf16 weights cost
+ * little more than f32 ones. Work is split over column panels, and also over row blocks when there are too few
+ * panels to keep every core busy.
  */
 public final class MatMul {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -19,9 +20,9 @@ public final class MatMul {
     /** Columns per panel: four vectors. */
     static final int NR = 4 * L;
     /** Rows of A per micro-kernel call. */
-    static final int MR = 6;
-    /** Depth of a k-block: the packed panel (KC x NR floats) stays in L1/L2 while all rows of A stream past. */
-    static final int KC = 256;
+    static final int MR = MicroKernel.MR;
+    /** Depth of a k-block: the packed weight panel (KC x NR floats) stays in cache while all rows of A stream past. */
+    static final int KC = Integer.getInteger("calq.kc", 512);
     /** Below this many rows of A, packing weights costs more than it saves: use dot products instead. */
     static final int SMALL_M = MR;
 
@@ -60,15 +61,14 @@ public final class MatMul {
             if (!accumulate) zeroRows(c, cOff, ldc, m, n);
             return;
         }
-        int panels = (n + NR - 1) / NR;
-        int splits = rowSplits(m, panels);
-        int rowsPerSplit = roundUp((m + splits - 1) / splits, MR);
+        float[] tail = raggedTail(a, aOff, lda, m, k);
+        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
+        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
         Parallel.forRange(panels * splits, 1, (from, to) -> {
             Scratch s = SCRATCH.get();
             for (int t = from; t < to; t++) {
                 int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
-                int i0 = (t % splits) * rowsPerSplit, i1 = Math.min(m, i0 + rowsPerSplit);
-                if (i0 >= i1) continue;
+                int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
                 for (int kb = 0; kb < k; kb += KC) {
                     int kc = Math.min(KC, k - kb);
                     float[] panel;
@@ -78,15 +78,15 @@ public final class MatMul {
                         pOff = bOff + kb * ldb + j0;
                         ldp = ldb;
                     } else {          // ragged edge: copy into a zero-padded panel so the kernel never reads past n
-                        panel = s.packed(KC * NR);
+                        panel = s.packedW(KC * NR);
                         pOff = 0;
                         ldp = NR;
                         for (int p = 0; p < kc; p++) {
                             System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
-                            java.util.Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
+                            Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
                         }
                     }
-                    rowBlock(a, aOff + kb, lda, panel, pOff, ldp, kc, c, cOff + j0, ldc, i0, i1, cols, accumulate || kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, pOff, ldp, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
                 }
             }
         });
@@ -104,52 +104,66 @@ public final class MatMul {
             dotRows(a, aOff, lda, w, c, cOff, ldc, m);
             return;
         }
-        int panels = (n + NR - 1) / NR;
-        int splits = rowSplits(m, panels);
-        int rowsPerSplit = roundUp((m + splits - 1) / splits, MR);
+        float[] tail = raggedTail(a, aOff, lda, m, k);
+        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
+        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
         Parallel.forRange(panels * splits, 1, (from, to) -> {
             Scratch s = SCRATCH.get();
             float[] tile = s.tile(NR * KC);
-            float[] packed = s.packed(KC * NR);
+            float[] packed = s.packedW(KC * NR);
             for (int t = from; t < to; t++) {
                 int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
-                int i0 = (t % splits) * rowsPerSplit, i1 = Math.min(m, i0 + rowsPerSplit);
-                if (i0 >= i1) continue;
+                int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
                 for (int kb = 0; kb < k; kb += KC) {
                     int kc = Math.min(KC, k - kb);
                     w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
                     packTransposed(tile, cols, kc, packed);
-                    rowBlock(a, aOff + kb, lda, packed, 0, NR, kc, c, cOff + j0, ldc, i0, i1, cols, kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, 0, NR, kc, c, cOff + j0, ldc, cols, kb > 0);
                 }
             }
         });
     }
 
-    /** Rows [i0, i1) of C's panel: full MR-row blocks in the wide kernel, the rest one row at a time. */
-    private static void rowBlock(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc,
-                                 float[] c, int cOff, int ldc, int i0, int i1, int cols, boolean acc) {
-        int i = i0;
-        for (; i + MR <= i1; i += MR)
-            MicroKernel.rows6(a, aOff + i * lda, lda, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, cols, acc);
-        for (; i < i1; i++)
-            MicroKernel.rows1(a, aOff + i * lda, b, bOff, ldb, kc, c, cOff + i * ldc, cols, acc);
+    /**
+     * Row panels [q0, q1) of A (MR rows each) against one k-block of one B panel. Full panels are read from A in
+     * place; the last, ragged one from {@code tail}, a zero-padded MR x k copy.
+     */
+    private static void panelRows(float[] a, int aOff, int lda, float[] tail, int k, int kb, int q0, int q1, int m,
+                                  float[] b, int bOff, int ldb, int kc, float[] c, int cOff, int ldc, int cols, boolean acc) {
+        float[] ct = SCRATCH.get().cTile;
+        for (int q = q0; q < q1; q++) {
+            int i = q * MR, rows = Math.min(MR, m - i);
+            if (rows == MR)
+                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
+            else
+                MicroKernel.kernel6x4(tail, kb, k, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
+        }
+    }
+
+    /** The last m % MR rows of A, zero-padded to MR x k (null when m is a multiple of MR). */
+    private static float[] raggedTail(float[] a, int aOff, int lda, int m, int k) {
+        int rows = m % MR;
+        if (rows == 0) return null;
+        float[] tail = SCRATCH.get().tail(MR * k);
+        for (int r = 0; r < MR; r++) {
+            if (r < rows) System.arraycopy(a, aOff + (m - rows + r) * lda, tail, r * k, k);
+            else Arrays.fill(tail, r * k, r * k + k, 0f);
+        }
+        return tail;
     }
 
     /** tile is cols x kc row-major; packed becomes kc x NR with columns >= cols zeroed. */
     static void packTransposed(float[] tile, int cols, int kc, float[] packed) {
-        for (int r = 0; r < cols; r++) {
-            int src = r * kc;
-            for (int p = 0; p < kc; p++) packed[p * NR + r] = tile[src + p];
-        }
+        Transpose.transpose(tile, 0, kc, cols, kc, packed, 0, NR);
         if (cols < NR)
-            for (int p = 0; p < kc; p++) java.util.Arrays.fill(packed, p * NR + cols, p * NR + NR, 0f);
+            for (int p = 0; p < kc; p++) Arrays.fill(packed, p * NR + cols, p * NR + NR, 0f);
     }
 
     /** Few rows of A: each weight row is widened once and dotted with every row of A. */
     private static void dotRows(float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc, int m) {
-        int n = w.rows(), k = w.cols();
+        int k = w.cols();
         int block = 16;
-        Parallel.forRange(n, block, (from, to) -> {
+        Parallel.forRange(w.rows(), block, (from, to) -> {
             float[] tile = SCRATCH.get().tile(block * k);
             int cnt = to - from;
             w.copyRows(from, cnt, tile, 0);
@@ -160,16 +174,14 @@ public final class MatMul {
     }
 
     /** Enough row splits that every core gets work when there are few column panels. */
-    private static int rowSplits(int m, int panels) {
+    private static int rowSplits(int aPanels, int panels) {
         int want = 2 * Parallel.threads();
         if (panels >= want) return 1;
-        return Math.max(1, Math.min((m + MR - 1) / MR, (want + panels - 1) / panels));
+        return Math.max(1, Math.min(aPanels, (want + panels - 1) / panels));
     }
 
-    private static int roundUp(int x, int to) { return (x + to - 1) / to * to; }
-
     private static void zeroRows(float[] c, int cOff, int ldc, int m, int n) {
-        for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
     }
 
     static void checkArray(String name, float[] x, int off, int ld, int rows, int cols) {
@@ -183,16 +195,22 @@ public final class MatMul {
 
     /** Per-thread buffers, grown on demand so hot loops never allocate. */
     private static final class Scratch {
-        private float[] tile = new float[0], packed = new float[0];
+        private float[] tile = new float[0], packedW = new float[0], tail = new float[0];
+        final float[] cTile = new float[MR * NR];
 
         float[] tile(int size) {
             if (tile.length < size) tile = new float[size];
             return tile;
         }
 
-        float[] packed(int size) {
-            if (packed.length < size) packed = new float[size];
-            return packed;
+        float[] packedW(int size) {
+            if (packedW.length < size) packedW = new float[size];
+            return packedW;
+        }
+
+        float[] tail(int size) {
+            if (tail.length < size) tail = new float[size];
+            return tail;
         }
     }
 }

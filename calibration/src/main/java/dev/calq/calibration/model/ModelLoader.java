@@ -13,7 +13,7 @@ import java.util.List;
  */
 public final class ModelLoader {
     private static final List<ModelReader> READERS = List.of(
-            // Quantized-format readers go here, e.g. new GptqFolderReader(), new GgufReader().
+            new QuantizedFolderReader(),
             new SafetensorsFolderReader());
 
     private ModelLoader() {}

@@ -18,6 +18,11 @@ public final class SyntheticModels {
                 arch.defaultQkvBias(), 53, 256, "bfloat16", 1, 2);
     }
 
+    /** A random bf16 model for {@code c}. */
+    public static LlamaModel model(ModelConfig c, long seed) {
+        return LlamaModel.load(c, weights(c, DType.BF16, seed), "synthetic");
+    }
+
     /** Random weights for {@code c}: matrices in {@code dtype}, norms around 1, biases small. */
     static MapTensorSource weights(ModelConfig c, DType dtype, long seed) {
         Random rnd = new Random(seed);

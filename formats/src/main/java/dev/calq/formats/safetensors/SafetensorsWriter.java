@@ -128,7 +128,7 @@ public final class SafetensorsWriter implements AutoCloseable {
                 while (copyBuffer.hasRemaining()) shard.channel.write(copyBuffer, pos + off + copyBuffer.position());
             }
         } catch (IOException e) {
-            throw fail(shard.temp, e);
+            throw fail(target, e);
         }
         record(shard, name, dtype, shape, bytes);
     }
@@ -153,7 +153,7 @@ public final class SafetensorsWriter implements AutoCloseable {
             writer.writeTo(counting);
             counting.flush();
         } catch (IOException e) {
-            throw fail(shard.temp, e);
+            throw CalqException.file(target, "cannot write tensor " + name + ": " + e.getMessage());
         }
         if (written[0] != bytes)
             throw new IllegalArgumentException(name + ": the writer produced " + written[0] + " bytes for shape "
@@ -182,7 +182,7 @@ public final class SafetensorsWriter implements AutoCloseable {
             try {
                 cur = new Shard(temp);
             } catch (IOException e) {
-                throw fail(temp, e);
+                throw fail(target, e);
             }
             shards.add(cur);
         }

@@ -25,7 +25,7 @@ final class Q4_0Codec extends RowCodec {
             int xb = xOff + b * QK;
             int o = outOff + b * BYTES;
             QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = ScaleSearch.makeQx(QK, 8, x, xb, L, 0, 1, weight, 0);
+            float d = VectorSearch.local().makeQx(QK, 8, x, xb, L, 0, 1, weight, 0);
             QuantMath.putHalf(out, o, d);
             for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
         }

@@ -20,13 +20,12 @@ final class Q4_1Codec extends RowCodec {
         float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
         float[] weight = new float[QK];
         byte[] L = new byte[QK];
-        byte[] laux = new byte[QK];
         float[] min = new float[1];
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
             int o = outOff + b * BYTES;
             QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = ScaleSearch.makeQkx(QK, 15, x, xb, weight, L, 0, min, 0, laux, -0.9f, 0.05f, 36, false);
+            float d = VectorSearch.local().makeQkx(QK, 15, x, xb, weight, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             QuantMath.putHalf(out, o, d);
             QuantMath.putHalf(out, o + 2, -min[0]);
             for (int j = 0; j < 16; j++) out[o + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));

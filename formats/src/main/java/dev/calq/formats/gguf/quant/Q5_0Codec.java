@@ -24,7 +24,7 @@ final class Q5_0Codec extends RowCodec {
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
             QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = ScaleSearch.makeQx(QK, 16, x, xb, L, 0, 1, weight, 0);
+            float d = VectorSearch.local().makeQx(QK, 16, x, xb, L, 0, 1, weight, 0);
             pack(d, L, out, outOff + b * BYTES);
         }
     }

@@ -1,0 +1,97 @@
+package dev.calq.calibration.eval;
+
+import dev.calq.calibration.model.LlamaModel;
+import dev.calq.formats.CalqException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.stream.IntStream;
+
+/**
+ * Perplexity of a model over a token stream, window by window (each a whole sequence through the model), keeping
+ * only one window's logits in memory. Optionally saves the log-probabilities of the scored positions
+ * ({@link LogProbFile}) or compares them with saved ones (KL divergence).
+ */
+public final class PerplexityEvaluator {
+    /** Called after every window. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(int done, int total, RunningStats nll, long tokensProcessed, double seconds);
+    }
+
+    /** What one evaluation produced; {@code kl} is null unless a base file was compared against. */
+    public record Result(PerplexityMethod method, int ctx, int windows, long tokensProcessed, long tokensScored,
+                         double ppl, double pplUncertainty, double seconds, KlDivergence.Summary kl) {
+        public double tokensPerSecond() { return tokensProcessed / seconds; }
+    }
+
+    private static final ThreadLocal<float[]> ROW = new ThreadLocal<>();
+
+    private PerplexityEvaluator() {}
+
+    /** The number of windows of {@code tokens} for ctx (limited by maxChunks when positive). */
+    public static int windows(int tokenCount, int ctx, int maxChunks) {
+        int n = PerplexityMethod.windows(tokenCount, ctx);
+        return maxChunks > 0 ? Math.min(n, maxChunks) : n;
+    }
+
+    /**
+     * Evaluates {@code windows} windows of {@code tokens} (BOS already prepended when the model wants it).
+     * {@code save} and {@code base} may be null; the caller checked that base matches these tokens.
+     */
+    public static Result evaluate(LlamaModel model, int[] tokens, int bosId, PerplexityMethod method, int ctx, int windows,
+                                  LogProbFile.Writer save, LogProbFile.Reader base, Progress progress) {
+        return evaluate(model, tokens, bosId, method, ctx, windows, save, base, progress, null);
+    }
+
+    /**
+     * As above, with {@code observer} (may be null) seeing every projection input of every window: llama-imatrix
+     * gathers its statistics over exactly the windows of llama.cpp's perplexity, with the same running perplexity.
+     */
+    public static Result evaluate(LlamaModel model, int[] tokens, int bosId, PerplexityMethod method, int ctx, int windows,
+                                  LogProbFile.Writer save, LogProbFile.Reader base, Progress progress,
+                                  dev.calq.calibration.model.LinearInputObserver observer) {
+        int vocab = model.vocabSize(), first = method.firstScored(ctx), scored = method.scoredPerWindow(ctx);
+        if (scored <= 0) throw new CalqException("--ctx " + ctx + " is too small: no position would be scored");
+        RunningStats nll = new RunningStats();
+        KlDivergence kl = base == null ? null : new KlDivergence();
+        double[] lse = new double[scored];
+        double[] nlls = new double[scored];
+        double[] kls = new double[scored];
+        boolean[] same = new boolean[scored];
+        double[] baseNll = new double[scored];
+        long start = System.nanoTime();
+        for (int w = 0; w < windows; w++) {
+            int[] in = method.window(tokens, ctx, w, bosId);
+            float[] logits = model.forward(in, first, observer);
+            long baseIndex = (long) w * scored;
+            IntStream.range(0, scored).parallel().forEach(r -> {
+                int off = r * vocab, target = in[first + r + 1];
+                lse[r] = LogSoftmax.logSumExp(logits, off, vocab);
+                nlls[r] = lse[r] - logits[off + target];
+                if (base != null) {
+                    float[] row = ROW.get();
+                    if (row == null || row.length != vocab) ROW.set(row = new float[vocab]);
+                    base.logProbs(baseIndex + r, row);
+                    kls[r] = KlDivergence.position(row, logits, off, lse[r], vocab);
+                    same[r] = LogSoftmax.argmax(row, 0, vocab) == LogSoftmax.argmax(logits, off, vocab);
+                    baseNll[r] = -row[target];
+                }
+            });
+            for (int r = 0; r < scored; r++) {
+                nll.add(nlls[r]);
+                if (kl != null) kl.add(kls[r], same[r], baseNll[r]);
+                if (save != null) {
+                    try {
+                        save.append(logits, r * vocab, lse[r]);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            }
+            if (progress != null) progress.update(w + 1, windows, nll, (long) (w + 1) * ctx, (System.nanoTime() - start) / 1e9);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(method, ctx, windows, (long) windows * ctx, nll.count(), nll.perplexity(),
+                nll.perplexityUncertainty(), seconds, kl == null ? null : kl.summary());
+    }
+}

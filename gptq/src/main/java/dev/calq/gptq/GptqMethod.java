@@ -1,0 +1,154 @@
+package dev.calq.gptq;
+
+import dev.calq.calibration.model.InputSite;
+import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.runner.LayerMethod;
+import dev.calq.calibration.runner.LayerwiseModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * GPTQ (or RTN) as a calibration-runner method: Hessians gathered at each input site, then every projection that
+ * reads the site quantized and its dequantized weight put back into the model, so later sites and layers see the
+ * quantized model (true-sequential mode observes each site after the earlier ones are quantized, as gptq.py does).
+ */
+public final class GptqMethod implements LayerMethod {
+    /** One row of the final error table. */
+    public record LayerError(int layer, Projection projection, double gptq, double rtn, double dampUsed, int retries) {}
+
+    public enum Algorithm { GPTQ, RTN }
+
+    private final LayerwiseModel model;
+    private final QuantConfig config;
+    private final Algorithm algorithm;
+    private final boolean trueSequential;
+    private final boolean compareRtn;
+    private final PrintStream log;
+    private final HessianObserver hessians = new HessianObserver();
+    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+    private final List<LayerError> errors = new ArrayList<>();
+
+    public GptqMethod(LayerwiseModel model, QuantConfig config, Algorithm algorithm, boolean trueSequential, boolean compareRtn,
+                      PrintStream log) {
+        this.model = model;
+        this.config = config;
+        this.algorithm = algorithm;
+        this.trueSequential = trueSequential;
+        this.compareRtn = compareRtn;
+        this.log = log;
+        for (Projection p : Projection.values()) config.checkShape(p.weightName(0), model.inFeatures(p));
+    }
+
+    @Override
+    public List<Set<InputSite>> stages() {
+        if (!trueSequential) return List.of(EnumSet.allOf(InputSite.class));
+        List<Set<InputSite>> stages = new ArrayList<>();
+        for (InputSite s : InputSite.values()) stages.add(EnumSet.of(s));
+        return stages;
+    }
+
+    @Override
+    public LinearInputObserver observer(int layer, Set<InputSite> stage) {
+        return (l, site, x, tokens, dim) -> {
+            if (stage.contains(site)) hessians.observe(l, site, x, tokens, dim);
+        };
+    }
+
+    @Override
+    public boolean update(int layer, Set<InputSite> stage) {
+        for (InputSite site : stage) {
+            double[] h = hessians.hessian(layer, site);
+            hessians.release(layer, site);
+            int in = model.inFeatures(site.projections().getFirst());
+            InverseHessian inv = algorithm == Algorithm.GPTQ ? InverseHessian.prepare("layer " + layer + " " + site, h, in, config) : null;
+            if (inv != null && inv.retries() > 0)
+                log.printf(Locale.ROOT, "layer %d %s: Cholesky failed, retried with damp %.4g (%d retries)%n", layer, site, inv.dampUsed(), inv.retries());
+            for (Projection p : site.projections()) {
+                String name = p.weightName(layer);
+                int out = model.outFeatures(p);
+                float[] w = model.weight(layer, p);
+                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config) : null;
+                QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config).quantized() : rtn;
+                float[] dq = q.dequantize();
+                double err = OutputError.relativeOutputError(w, dq, out, in, h);
+                double rtnErr = algorithm == Algorithm.RTN ? err
+                        : rtn != null ? OutputError.relativeOutputError(w, rtn.dequantize(), out, in, h) : Double.NaN;
+                errors.add(new LayerError(layer, p, err, rtnErr, inv == null ? 0 : inv.dampUsed(), inv == null ? 0 : inv.retries()));
+                quantized.put(name, q);
+                model.setWeight(layer, p, dq);
+            }
+        }
+        return true;
+    }
+
+    /** Hessians of every site of one layer at once (float64). */
+    @Override
+    public long workingBytes(int tokensTotal) {
+        long bytes = 0;
+        for (InputSite s : InputSite.values()) {
+            long d = model.inFeatures(s.projections().getFirst());
+            bytes += d * d * 8 * 2; // the accumulator and the copy handed to the solver
+        }
+        return bytes;
+    }
+
+    @Override
+    public void saveLayer(int layer, Path dir) throws IOException {
+        QuantizedLinearFiles.save(dir, layerEntries(layer), errors.stream().filter(e -> e.layer() == layer).toList());
+    }
+
+    @Override
+    public void loadLayer(int layer, Path dir) throws IOException {
+        QuantizedLinearFiles.Loaded loaded = QuantizedLinearFiles.load(dir);
+        for (Map.Entry<String, QuantizedLinear> e : loaded.layers().entrySet()) {
+            quantized.put(e.getKey(), e.getValue());
+            Projection p = projectionOf(e.getKey(), layer);
+            model.setWeight(layer, p, e.getValue().dequantize());
+        }
+        errors.addAll(loaded.errors());
+    }
+
+    private Map<String, QuantizedLinear> layerEntries(int layer) {
+        Map<String, QuantizedLinear> m = new LinkedHashMap<>();
+        for (Projection p : Projection.values()) {
+            QuantizedLinear q = quantized.get(p.weightName(layer));
+            if (q != null) m.put(p.weightName(layer), q);
+        }
+        return m;
+    }
+
+    private static Projection projectionOf(String name, int layer) {
+        for (Projection p : Projection.values()) if (p.weightName(layer).equals(name)) return p;
+        throw new IllegalStateException("not a projection of layer " + layer + ": " + name);
+    }
+
+    /** The quantized projections by Hugging Face weight name, in layer order. */
+    public Map<String, QuantizedLinear> quantized() { return quantized; }
+
+    public List<LayerError> errors() { return errors; }
+
+    /** The per-layer, per-projection relative output error table ||WX - QX||^2 / ||WX||^2 on the calibration inputs. */
+    public String errorTable() {
+        boolean both = algorithm == Algorithm.GPTQ && compareRtn;
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-6s %-6s %12s%s%n", "layer", "proj", algorithm == Algorithm.GPTQ ? "gptq err" : "rtn err",
+                both ? String.format(Locale.ROOT, " %12s %8s", "rtn err", "gptq/rtn") : ""));
+        for (LayerError e : errors) {
+            sb.append(String.format(Locale.ROOT, "%-6d %-6s %12.6f", e.layer(), e.projection().name().toLowerCase(Locale.ROOT), e.gptq()));
+            if (both) sb.append(String.format(Locale.ROOT, " %12.6f %8.3f", e.rtn(), e.gptq() / e.rtn()));
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+}
