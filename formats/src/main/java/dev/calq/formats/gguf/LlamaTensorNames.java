@@ -20,7 +20,16 @@ public final class LlamaTensorNames {
             Map.entry("mlp.up_proj", "ffn_up"),
             Map.entry("mlp.down_proj", "ffn_down"));
 
+    private static final Pattern GGUF_LAYER = Pattern.compile("blk\\.(\\d+)\\.(.+)\\.(weight|bias)");
+    private static final Map<String, String> BY_GGUF_ROLE = inverse(IN_LAYER);
+
     private LlamaTensorNames() {}
+
+    private static Map<String, String> inverse(Map<String, String> m) {
+        Map<String, String> inv = new java.util.HashMap<>();
+        m.forEach((hf, gguf) -> inv.put(gguf, hf));
+        return Map.copyOf(inv);
+    }
 
     /** The GGUF name, or null for tensors llama.cpp does not use (rotary inv_freq buffers). */
     public static String toGguf(String hf) {
@@ -37,6 +46,23 @@ public final class LlamaTensorNames {
             if (role != null) return "blk." + m.group(1) + "." + role + "." + m.group(3);
         }
         throw new dev.calq.formats.CalqException("tensor " + hf + " has no llama.cpp name (unsupported layer kind)");
+    }
+
+    /**
+     * The Hugging Face name of a llama.cpp name (the inverse of {@link #toGguf}), or null for tensors that have
+     * none (rope_freqs.weight, or kinds calq does not run).
+     */
+    public static String toHf(String gguf) {
+        switch (gguf) {
+            case "token_embd.weight": return "model.embed_tokens.weight";
+            case "output_norm.weight": return "model.norm.weight";
+            case "output.weight": return "lm_head.weight";
+            default: break;
+        }
+        Matcher m = GGUF_LAYER.matcher(gguf);
+        if (!m.matches()) return null;
+        String role = BY_GGUF_ROLE.get(m.group(2));
+        return role == null ? null : "model.layers." + m.group(1) + "." + role + "." + m.group(3);
     }
 
     /** Layer index of a GGUF name ("blk.N."), or -1. */
