@@ -92,6 +92,27 @@ public final class MatMul {
         });
     }
 
+    /**
+     * Runs the kernels on tiny problems until C2 has compiled them (~3000 calls; about half a second of one core,
+     * a few seconds on a loaded machine). Until then the Vector API runs boxed, hundreds of times slower, and the
+     * first full-size call pays for it (4.5 s measured for one 512x512x1536 call on a loaded machine). Optional; call
+     * it once, e.g. on a background thread while the model loads.
+     */
+    public static void warmUp() {
+        int m = MR, k = 32, n = NR;
+        float[] a = new float[m * k], w = new float[n * k], c = new float[m * n];
+        for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.25f;
+        WeightMatrix f32 = WeightMatrix.of(w, n, k);
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[n * k]);
+        WeightMatrix bf16 = WeightMatrix.of(new dev.calq.formats.tensor.Tensor("warm-up", dev.calq.formats.tensor.DType.BF16,
+                new long[] {n, k}, seg));
+        for (int i = 0; i < 3000; i++) {
+            MatMul.mulTransposed(a, m, f32, c);
+            if (i % 3 == 0) MatMul.mulTransposed(a, m, bf16, c);
+            if (i % 3 == 1) MatMul.mul(a, 0, k, w, 0, n, c, 0, n, m, n, k, true);
+        }
+    }
+
     /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
     static void gemmTransposed(float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc, int m) {
         int n = w.rows(), k = w.cols();
