@@ -18,17 +18,11 @@ final class Q4_0Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        byte[] L = new byte[QK];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 8, false, (b, d, m, L) -> {
             int o = outOff + b * BYTES;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQx(QK, 8, x, xb, L, 0, 1, weight, 0);
             QuantMath.putHalf(out, o, d);
             for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
-        }
+        });
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {

@@ -17,19 +17,12 @@ final class Q4_1Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        byte[] L = new byte[QK];
-        float[] min = new float[1];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 15, true, (b, d, m, L) -> {
             int o = outOff + b * BYTES;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQkx(QK, 15, x, xb, weight, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             QuantMath.putHalf(out, o, d);
-            QuantMath.putHalf(out, o + 2, -min[0]);
+            QuantMath.putHalf(out, o + 2, m);
             for (int j = 0; j < 16; j++) out[o + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));
-        }
+        });
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {

@@ -18,15 +18,7 @@ final class Q5_0Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        byte[] L = new byte[QK];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQx(QK, 16, x, xb, L, 0, 1, weight, 0);
-            pack(d, L, out, outOff + b * BYTES);
-        }
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 16, false, (b, d, m, L) -> pack(d, L, out, outOff + b * BYTES));
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
