@@ -14,7 +14,7 @@ import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -24,7 +24,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code calq eval}: perplexity of a model over a text file, and KL divergence against a base model's saved run. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -64,10 +66,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing --save-logits file.")
     boolean overwrite;
 
-    PrintStream out = System.out;
-    PrintStream err = System.err;
+    @Spec CommandSpec spec;
+
+    private PrintWriter out;
 
     @Override public Integer call() {
+        out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         PerplexityMethod m = parseMethod(method);
         if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
         if (chunks != null && chunks < 1) throw new CalqException("--chunks must be at least 1");
@@ -205,6 +210,7 @@ public final class EvalCommand implements Callable<Integer> {
                         .put("same_top", kl.sameTop()).put("same_top_uncertainty", kl.sameTopUncertainty()).put("base_ppl", kl.basePpl());
             }
             out.println(o.toString());
+            out.flush();
             return;
         }
         if (kl != null) {
@@ -215,5 +221,6 @@ public final class EvalCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "PPL = %.4f +/- %.5f over %d tokens (%s method, %d chunks of %d) in %.1f s, %.0f tok/s%n",
                 r.ppl(), r.pplUncertainty(), r.tokensScored(), r.method().cliName(), r.windows(), r.ctx(), r.seconds(), r.tokensPerSecond());
+        out.flush();
     }
 }
