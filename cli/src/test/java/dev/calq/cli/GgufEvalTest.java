@@ -9,12 +9,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.SharedData;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,21 +50,15 @@ class GgufEvalTest {
     }
 
     private static JsonNode eval(Path model, String... extra) throws Exception {
-        EvalCommand cmd = new EvalCommand();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        cmd.out = new PrintStream(out, true, StandardCharsets.UTF_8);
-        cmd.err = new PrintStream(OutputStream.nullOutputStream());
-        String[] args = new String[6 + extra.length];
-        args[0] = "--model";
-        args[1] = model.toString();
-        args[2] = "--text";
-        args[3] = SharedData.wikiTest().toString();
-        args[4] = "--json";
-        args[5] = "--ctx=512";
-        System.arraycopy(extra, 0, args, 6, extra.length);
-        int code = new CommandLine(cmd).execute(args);
-        assertEquals(0, code, "eval " + model + " failed");
-        JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        StringWriter out = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(Writer.nullWriter(), true));
+        List<String> args = new ArrayList<>(List.of("eval", "--model", model.toString(), "--text", SharedData.wikiTest().toString(),
+                "--json", "--ctx", "512"));
+        args.addAll(List.of(extra));
+        assertEquals(0, cl.execute(args.toArray(String[]::new)), "eval " + model + " failed");
+        JsonNode r = new ObjectMapper().readTree(out.toString());
         assertTrue(r.get("ppl").asDouble() > 1, r.toString());
         return r;
     }
