@@ -54,7 +54,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--group-size", defaultValue = "128", description = "-1 (per channel), 32, 64, 128 ... (default: ${DEFAULT-VALUE}).")
     int groupSize;
 
-    @Option(names = "--sym", negatable = true, description = "Symmetric grid (default: on for gptq/rtn; AWQ uses zero points unless --no-zero-point).")
+    @Option(names = "--sym", negatable = true, description = "Symmetric grid (default: on for gptq/rtn; off for awq, which uses zero points as AutoAWQ does).")
     Boolean sym;
 
     @Option(names = "--act-order", description = "GPTQ: quantize columns by decreasing Hessian diagonal (desc_act).")
