@@ -23,13 +23,16 @@ public final class CalibrationSampler {
     private CalibrationSampler() {}
 
     /**
-     * The style's samples from a source: GPTQ windows and chunks are cut from {@link CalibrationSource#text()},
-     * AWQ blocks from {@link CalibrationSource#documents()}. For CHUNKS, {@code nsamples} is the most chunks to
-     * take (0 or less: all) and the seed is unused.
+     * The style's samples from a source: GPTQ windows come from {@link CalibrationSource#text()}, except for JSON
+     * Lines corpora (c4, pile-val), where each window comes from one random document ({@link #gptqPerDocument}),
+     * as GPTQ does for C4; chunks are cut from the text; AWQ blocks from {@link CalibrationSource#documents()}.
+     * For CHUNKS, {@code nsamples} is the most chunks to take (0 or less: all) and the seed is unused.
      */
     public static List<int[]> sample(Style style, Tokenizer tok, CalibrationSource source, int nsamples, int seqlen, long seed, boolean bos) {
         return switch (style) {
-            case GPTQ -> gptq(tok, source.text(), nsamples, seqlen, seed, bos);
+            case GPTQ -> source.kind() == CalibrationSource.Kind.JSONL
+                    ? gptqPerDocument(tok, source.documents(), nsamples, seqlen, seed, bos)
+                    : gptq(tok, source.text(), nsamples, seqlen, seed, bos);
             case AWQ -> awq(tok, source.documents(), nsamples, seqlen, seed, bos);
             case CHUNKS -> chunks(tok, source.text(), seqlen, nsamples, bos);
         };
@@ -57,6 +60,40 @@ public final class CalibrationSampler {
         for (int s = 0; s < nsamples; s++) {
             int start = rnd.nextInt(tokens.length - span + 1);
             out.add(window(tok, bos, tokens, start, span));
+        }
+        return out;
+    }
+
+    /**
+     * GPTQ style for a corpus of many documents (datautils get_c4): for each sample, draw documents uniformly at
+     * random until one has at least a window's worth of tokens, then take a window at a random start inside it.
+     * Only the drawn documents are tokenized, so a large corpus costs little. At least one document must be long
+     * enough.
+     */
+    public static List<int[]> gptqPerDocument(Tokenizer tok, List<String> docs, int nsamples, int seqlen, long seed, boolean bos) {
+        checkPositive(nsamples, "--nsamples");
+        checkSeqlen(seqlen, bos, tok);
+        int span = bos ? seqlen - 1 : seqlen;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        java.util.Map<Integer, int[]> encoded = new java.util.HashMap<>();
+        boolean[] tooShort = new boolean[docs.size()];
+        int shortCount = 0, longest = 0;
+        List<int[]> out = new ArrayList<>(nsamples);
+        while (out.size() < nsamples) {
+            if (shortCount == docs.size())
+                throw new CalqException("no calibration document has " + span + " tokens for a window of " + seqlen
+                        + (bos ? " after BOS" : "") + " (the longest has " + longest + "): give longer documents or a smaller --seqlen");
+            int d = rnd.nextInt(docs.size());
+            if (tooShort[d]) continue;
+            int[] ids = encoded.computeIfAbsent(d, k -> tok.encode(docs.get(k)));
+            if (ids.length < span) {
+                tooShort[d] = true;
+                shortCount++;
+                longest = Math.max(longest, ids.length);
+                encoded.remove(d);
+                continue;
+            }
+            out.add(window(tok, bos, ids, rnd.nextInt(ids.length - span + 1), span));
         }
         return out;
     }

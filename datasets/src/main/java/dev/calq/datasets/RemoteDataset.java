@@ -92,8 +92,6 @@ public enum RemoteDataset {
     private void download(URI from, Path target, Duration timeout) {
         Path temp = null;
         try {
-            Files.createDirectories(target.getParent());
-            temp = AtomicOutput.tempSibling(target);
             HttpClient client = HttpClient.newBuilder().connectTimeout(timeout)
                     .followRedirects(HttpClient.Redirect.NORMAL).build();
             HttpRequest request = HttpRequest.newBuilder(from).timeout(timeout).GET().build();
@@ -101,6 +99,8 @@ public enum RemoteDataset {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {
                 if (response.statusCode() != 200) throw new IOException("HTTP " + response.statusCode());
+                Files.createDirectories(target.getParent());
+                temp = AtomicOutput.tempSibling(target);
                 try (InputStream watched = new StallWatchdog(body, timeout.multipliedBy(2));
                      OutputStream out = Files.newOutputStream(temp)) {
                     if (zipEntry == null) watched.transferTo(out);
@@ -111,10 +111,17 @@ public enum RemoteDataset {
         } catch (IOException | InterruptedException | RuntimeException e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             if (temp != null) try { Files.deleteIfExists(temp); } catch (IOException ignored) { }
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-            throw new CalqException(displayName() + ": cannot download " + from + " (" + why + "); offline? download "
-                    + fileName + " elsewhere and pass the local file with --calibration");
+            throw new CalqException(displayName() + ": cannot download " + from + " (" + reason(e) + "); offline? fetch "
+                    + fileName + " on a connected machine and pass the local file with --calibration");
         }
+    }
+
+    /** The exception's class and the first message found along its causes. */
+    private static String reason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) return e.getClass().getSimpleName() + ": " + t.getMessage();
+        }
+        return e.getClass().getSimpleName();
     }
 
     private void extractEntry(InputStream zip, OutputStream out) throws IOException {

@@ -57,6 +57,28 @@ class CalibrationSamplerTest {
     }
 
     @Test
+    void gptqPerDocumentTakesWindowsInsideLongEnoughDocuments() {
+        List<String> docs = List.of("short", CodePointTokenizer.distinct(40), "tiny", CodePointTokenizer.distinct(100).substring(60));
+        List<int[]> w = CalibrationSampler.gptqPerDocument(tok, docs, 30, 16, 3, true);
+        assertEquals(30, w.size());
+        boolean fromFirst = false, fromSecond = false;
+        for (int[] x : w) {
+            assertEquals(16, x.length);
+            assertEquals(1, x[0]);
+            for (int k = 2; k < 16; k++) assertEquals(x[k - 1] + 1, x[k], "a window never spans two documents");
+            int first = x[1] - BASE, last = x[15] - BASE; // document 1 holds 0..39, document 3 holds 60..99
+            assertTrue(last < 40 || first >= 60, "a window lies inside one document");
+            fromFirst |= last < 40;
+            fromSecond |= first >= 60;
+        }
+        assertTrue(fromFirst && fromSecond);
+        for (int i = 0; i < 30; i++) assertArrayEquals(w.get(i), CalibrationSampler.gptqPerDocument(tok, docs, 30, 16, 3, true).get(i));
+
+        var e = assertThrows(CalqException.class, () -> CalibrationSampler.gptqPerDocument(tok, List.of("abc", "defgh"), 2, 16, 0, false));
+        assertEquals("no calibration document has 16 tokens for a window of 16 (the longest has 5): give longer documents or a smaller --seqlen", e.getMessage());
+    }
+
+    @Test
     void awqKeepsShortDocumentsInShuffledOrderAndCutsWholeBlocks() {
         List<String> docs = new ArrayList<>();
         for (int d = 0; d < 40; d++) docs.add("  " + "abcdefghijklmnopqrstuvwxyz".substring(0, 1 + d % 26) + (d >= 30 ? "x".repeat(100) : "") + "\n");

@@ -132,9 +132,12 @@ public final class LlamaModel implements LayerwiseModel {
     public float[] forward(int[] tokens) { return forward(tokens, 0); }
 
     /** Logits of positions {@code fromRow..} of one sequence, the whole sequence being processed at once. */
-    public float[] forward(int[] tokens, int fromRow) {
+    public float[] forward(int[] tokens, int fromRow) { return forward(tokens, fromRow, null); }
+
+    /** As {@link #forward(int[], int)}, with an observer of every projection input (the importance matrix uses it). */
+    public float[] forward(int[] tokens, int fromRow, LinearInputObserver observer) {
         float[] hidden = embed(tokens);
-        runLayers(hidden, 1, tokens.length, null);
+        runLayers(hidden, 1, tokens.length, observer);
         return logits(hidden, tokens.length, fromRow);
     }
 }

@@ -30,6 +30,8 @@ import java.util.Map;
  * position). An agenda entry is not invalidated when its symbols change: on pop the pair now at that position is
  * looked up again, and merged only if it still has the popped score (an entry with that exact priority is then
  * in the agenda anyway, so the outcome is the same as SentencePiece's).
+ *
+ * <p>Immutable after construction; {@link #encode} and {@link #decode} may be called from several threads.
  */
 public final class SentencePieceTokenizer implements Tokenizer {
     private static final int SPACE_SYMBOL = 0x2581;

@@ -1,0 +1,22 @@
+package dev.calq.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** GGUF output options of {@code calq quantize --format gguf}. */
+final class GgufOptions {
+    @Option(names = "--type", paramLabel = "MIX", defaultValue = "Q4_K_M",
+            description = "llama-quantize mix: Q4_K_M, Q4_K_S, Q5_K_M, Q3_K_M, Q2_K, Q6_K, Q8_0, IQ4_XS, IQ4_NL, Q4_0, F16, BF16, F32 (default: ${DEFAULT-VALUE}).")
+    String type;
+
+    @Option(names = "--imatrix", paramLabel = "FILE", description = "Importance matrix (calq or llama-imatrix, GGUF or legacy .dat).")
+    Path imatrix;
+
+    @Option(names = "--imatrix-output", paramLabel = "FILE", description = "Also save the importance matrix gathered from --calibration.")
+    Path imatrixOutput;
+
+    @Option(names = "--tensor-type", paramLabel = "REGEX=TYPE", description = "Override the type of tensors whose GGUF name matches REGEX (repeatable).")
+    List<String> tensorTypes = new ArrayList<>();
+}

@@ -1,0 +1,23 @@
+package dev.calq.cli;
+
+import dev.calq.calibration.model.InputSite;
+import dev.calq.calibration.model.LlamaModel;
+import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.gptq.GptqMethod;
+import dev.calq.gptq.Rtn;
+
+/** RTN needs no data: without --calibration every projection is rounded directly (no error table). */
+final class RtnWithoutCalibration {
+    private RtnWithoutCalibration() {}
+
+    static void quantizeAll(LlamaModel model, QuantConfig cfg, GptqMethod sink) {
+        for (int l = 0; l < model.numLayers(); l++)
+            for (InputSite site : InputSite.values())
+                for (Projection p : site.projections()) {
+                    QuantizedLinear q = Rtn.quantize(p.weightName(l), model.weight(l, p), model.outFeatures(p), model.inFeatures(p), cfg);
+                    sink.quantized().put(p.weightName(l), q);
+                }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.calq.cli;
+
+import dev.calq.formats.CalqException;
+import java.util.Locale;
+
+/** Parses sizes such as 512m, 8g, 1.5G, 100000 (bytes). */
+final class Sizes {
+    private Sizes() {}
+
+    static long parse(String text, String option) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        if (s.endsWith("b")) s = s.substring(0, s.length() - 1);
+        long mult = 1;
+        if (s.endsWith("k")) mult = 1L << 10;
+        else if (s.endsWith("m")) mult = 1L << 20;
+        else if (s.endsWith("g")) mult = 1L << 30;
+        else if (s.endsWith("t")) mult = 1L << 40;
+        if (mult != 1) s = s.substring(0, s.length() - 1);
+        try {
+            double v = Double.parseDouble(s);
+            if (!(v > 0)) throw new NumberFormatException();
+            return (long) (v * mult);
+        } catch (NumberFormatException e) {
+            throw new CalqException(option + ": '" + text + "' is not a size (e.g. 512m, 8g)");
+        }
+    }
+}
