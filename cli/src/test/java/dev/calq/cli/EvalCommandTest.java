@@ -126,6 +126,6 @@ class EvalCommandTest {
         for (String f : new String[] {"model.safetensors", "tokenizer.model", "tokenizer.json", "tokenizer_config.json"})
             link(wrong.resolve(f), model.resolve(f));
         assertEquals(1, run("--model", wrong.toString(), "--text", wiki.toString()));
-        assertError("has shape [1536, 512] but config.json implies [1024, 512]");
+        assertError("but config.json implies");
     }
 }
