@@ -43,16 +43,16 @@ public final class VectorMath {
         x = x.max(MIN_X).min(MAX_X);
         FloatVector t = x.fma(LOG2E, ROUND);
         FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(-LN2_HI, x);
-        r = n.fma(-LN2_LO, r);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
         FloatVector p = FloatVector.broadcast(S, 1f / 5040);
-        p = p.fma(r, 1f / 720);
-        p = p.fma(r, 1f / 120);
-        p = p.fma(r, 1f / 24);
-        p = p.fma(r, 1f / 6);
-        p = p.fma(r, 0.5f);
-        p = p.fma(r, 1f);
-        p = p.fma(r, 1f);
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
         IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());
     }
