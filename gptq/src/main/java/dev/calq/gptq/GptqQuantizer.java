@@ -1,10 +1,11 @@
 package dev.calq.gptq;
 
+import dev.calq.calibration.kernels.Parallel;
+import dev.calq.calibration.kernels.MatMul;
 import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.calibration.quant.QuantizedLinear;
 import dev.calq.formats.CalqException;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -83,13 +84,15 @@ public final class GptqQuantizer {
                 for (int g = (i1 + gs - 1) / gs; g * gs < i2; g++) grid.findParams(w, g * gs, in, out, gs, scales, zeros, g * out);
             }
             final int b1 = i1;
-            IntStream.range(0, out).parallel().forEach(r ->
+            Parallel.forRange(out, 16, (from, to) -> {
+                for (int r = from; r < to; r++)
                     rowLoss[r] += quantizeRowBlock(w, r * in, b1, count, in, u, groupAt, scales, zeros, out, r, maxq,
-                            codesPerm, err, r * count));
+                            codesPerm, err, r * count);
+            });
             if (i2 < in) {
                 // W[:, i2:] -= Err1 . U[i1:i2, i2:]  (as C += (-Err1) . U)
                 for (int k = 0; k < out * count; k++) err[k] = -err[k];
-                Gemm.mul(err, 0, count, u, i1 * in + i2, in, w, i2, in, out, in - i2, count, true);
+                MatMul.mul(err, 0, count, u, i1 * in + i2, in, w, i2, in, out, in - i2, count, true);
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.calq.gptq;
 
+import dev.calq.calibration.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,7 +28,9 @@ final class GramKernel {
     static void accumulateUpper(float[] xp, int tokens, int dim, double[] s) {
         int pd = paddedDim(dim);
         int tiles = (dim + ROWS - 1) / ROWS;
-        java.util.stream.IntStream.range(0, tiles).parallel().forEach(ti -> rowTile(xp, tokens, dim, pd, ti * ROWS, s));
+        Parallel.forRange(tiles, 1, (from, to) -> {
+            for (int ti = from; ti < to; ti++) rowTile(xp, tokens, dim, pd, ti * ROWS, s);
+        });
     }
 
     private static void rowTile(float[] xp, int tokens, int dim, int pd, int i0, double[] s) {

@@ -5,7 +5,6 @@ import dev.calq.formats.CalqException;
 import java.util.Arrays;
 import java.util.Comparator;
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.decomposition.TriangularSolver_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 
@@ -16,7 +15,8 @@ import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
  *
  * <p>Instead of the reference's three steps (Cholesky of H, cholesky_inverse, Cholesky of the inverse) we factor
  * the reversed matrix J H J = L L^T (J reverses the order), so H = V V^T with V = J L J upper triangular and
- * H^-1 = V^-T V^-1: U = V^-1 = J L^-1 J. One Cholesky and one triangular inversion, the same U.
+ * H^-1 = V^-T V^-1: U = V^-1 = J L^-1 J. One Cholesky (EJML) and one triangular inversion (ours, vectorised),
+ * the same U.
  *
  * @param perm      quantization order of the input columns (identity without act-order)
  * @param dead      input channels that no calibration token used (zero diagonal)
@@ -91,7 +91,7 @@ public record InverseHessian(int n, int[] perm, boolean[] dead, float[] upper, d
             if (!(ld[i * n + i] > 0) || !Double.isFinite(ld[i * n + i])) return null;
             for (int j = i + 1; j < n; j++) ld[i * n + j] = 0; // getT may leave the upper part untouched
         }
-        TriangularSolver_DDRM.invertLower(ld, n);
+        ld = TriangularInverse.invertLower(ld, n);
         float[] u = new float[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {

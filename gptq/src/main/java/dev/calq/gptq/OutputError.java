@@ -1,5 +1,7 @@
 package dev.calq.gptq;
 
+import dev.calq.calibration.kernels.MatMul;
+
 /**
  * How much a quantized weight changes a layer's output on the calibration data, from the Hessian alone:
  * ||W X - Q X||^2 / ||W X||^2 = tr((W-Q) H (W-Q)^T) / tr(W H W^T), since H is proportional to X^T X. Costs two
@@ -22,7 +24,7 @@ public final class OutputError {
     /** sum over rows r of a_r^T H a_r = tr(A H A^T). */
     private static double quadratic(float[] a, int out, int in, float[] h) {
         float[] ah = new float[out * in];
-        Gemm.mul(a, 0, in, h, 0, in, ah, 0, in, out, in, in, false);
+        MatMul.mul(a, 0, in, h, 0, in, ah, 0, in, out, in, in, false);
         double s = 0;
         for (int i = 0; i < ah.length; i++) s += (double) ah[i] * a[i];
         return s;

@@ -7,26 +7,20 @@ import org.junit.jupiter.api.Test;
 
 class KernelTest {
     @Test
-    void gemmMatchesADoubleLoopOnOddSizesAndOffsets() {
-        Random rnd = new Random(1);
-        int[][] sizes = {{1, 1, 1}, {5, 37, 3}, {9, 100, 17}, {4, 64, 128}, {13, 33, 65}};
-        for (int[] s : sizes) {
-            int m = s[0], n = s[1], k = s[2];
-            int lda = k + 3, ldb = n + 5, ldc = n + 2;
-            float[] a = TestData.gaussian(rnd, 2 + m * lda, 1), b = TestData.gaussian(rnd, 1 + k * ldb, 1);
-            float[] c = TestData.gaussian(rnd, 4 + m * ldc, 1), c0 = c.clone();
-            for (boolean acc : new boolean[] {true, false}) {
-                float[] cc = c0.clone();
-                Gemm.mul(a, 2, lda, b, 1, ldb, cc, 4, ldc, m, n, k, acc);
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < n; j++) {
-                        double ref = acc ? c0[4 + i * ldc + j] : 0;
-                        for (int p = 0; p < k; p++) ref += (double) a[2 + i * lda + p] * b[1 + p * ldb + j];
-                        assertEquals(ref, cc[4 + i * ldc + j], 1e-4 * (1 + Math.sqrt(k)), "m" + m + " n" + n + " k" + k);
-                    }
-                // Padding outside the C block is untouched.
-                for (int i = 0; i < 4; i++) assertEquals(c0[i], cc[i]);
+    void triangularInverseMatchesEjmlsScalarInverse() {
+        Random rnd = new Random(4);
+        for (int n : new int[] {1, 3, 5, 37, 100}) {
+            double[] l = new double[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < i; j++) l[i * n + j] = rnd.nextGaussian() * 0.3;
+                l[i * n + i] = 1 + rnd.nextDouble();
+                for (int j = i + 1; j < n; j++) l[i * n + j] = 99; // ignored
             }
+            double[] ref = l.clone();
+            for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) ref[i * n + j] = 0;
+            org.ejml.dense.row.decomposition.TriangularSolver_DDRM.invertLower(ref, n);
+            double[] x = TriangularInverse.invertLower(l, n);
+            for (int i = 0; i < n * n; i++) assertEquals(ref[i], x[i], 1e-9 * (1 + Math.abs(ref[i])), "n " + n + " at " + i);
         }
     }
 
