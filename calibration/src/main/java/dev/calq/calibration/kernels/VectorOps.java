@@ -23,7 +23,7 @@ public final class VectorOps {
         }
         for (; i + L <= n; i += L)
             s0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
     }
@@ -94,12 +94,12 @@ public final class VectorOps {
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector vg = FloatVector.fromArray(S, g, gOff + i);
-            FloatVector sig = one.div(one.add(vg.neg().lanewise(VectorOperators.EXP)));
+            FloatVector sig = one.div(one.add(VectorMath.exp(vg.neg())));
             vg.mul(sig).mul(FloatVector.fromArray(S, u, uOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             float v = g[gOff + i];
-            out[outOff + i] = v / (1f + (float) Math.exp(-v)) * u[uOff + i];
+            out[outOff + i] = v / (1f + VectorMath.exp(-v)) * u[uOff + i];
         }
     }
 
@@ -126,13 +126,13 @@ public final class VectorOps {
         FloatVector vmax = FloatVector.broadcast(S, max), vsum = FloatVector.zero(S);
         i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, off + i).sub(vmax));
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(vsum);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = VectorMath.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
