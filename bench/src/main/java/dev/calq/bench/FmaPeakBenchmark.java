@@ -47,7 +47,7 @@ public class FmaPeakBenchmark {
         public void reset() { gflops = 0; }
     }
 
-    private static double flopsPerLoop() { return 2.0 * S.length() * CHAINS * STEPS; }
+    static double flopsPerLoop() { return 2.0 * S.length() * CHAINS * STEPS; }
 
     @Benchmark
     public float oneCore(Flops flops) {

@@ -2,11 +2,6 @@ package dev.calq.bench;
 
 import dev.calq.calibration.kernels.MatMul;
 import dev.calq.calibration.kernels.WeightMatrix;
-import dev.calq.formats.tensor.DType;
-import dev.calq.formats.tensor.Tensor;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -62,21 +57,9 @@ public class MatMulBenchmark {
     public void setup() {
         String[] io = shape.split("x");
         int k = Integer.parseInt(io[0]), n = Integer.parseInt(io[1]);
-        Random rnd = new Random(1);
-        a = new float[m * k];
-        for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
+        a = MatMulCpuProbe.random(m * k, 1);
         c = new float[m * n];
-        float[] wf = new float[n * k];
-        for (int i = 0; i < wf.length; i++) wf[i] = (rnd.nextFloat() - 0.5f) * 0.1f;
-        w = switch (dtype) {
-            case "f32" -> WeightMatrix.of(wf, n, k);
-            case "bf16" -> {
-                MemorySegment seg = Arena.ofAuto().allocate(2L * wf.length, 64);
-                for (int i = 0; i < wf.length; i++) seg.set(Tensor.I16, 2L * i, (short) (Float.floatToRawIntBits(wf[i]) >>> 16));
-                yield WeightMatrix.of(new Tensor("w", DType.BF16, new long[] {n, k}, seg));
-            }
-            default -> throw new IllegalArgumentException("dtype " + dtype);
-        };
+        w = MatMulCpuProbe.weights(dtype, MatMulCpuProbe.random(n * k, 0.1f), n, k);
         gflopPerCall = 2.0 * m * n * k / 1e9;
     }
 

@@ -14,7 +14,7 @@ import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -24,7 +24,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code calq eval}: perplexity of a model over a text file, and KL divergence against a base model's saved run. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -34,8 +36,11 @@ import picocli.CommandLine.Option;
                 "--save-logits stores the scored positions' log-probabilities (64 KB each at a 32k vocabulary);",
                 "--kl-divergence compares another model against such a file."})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model folder (Hugging Face safetensors).")
+    @Option(names = "--model", required = true, description = "Model folder (Hugging Face safetensors, GPTQ, AWQ) or .gguf file.")
     Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Take the tokenizer from this folder (or GGUF file) instead of the model's.")
+    Path tokenizerPath;
 
     @Option(names = "--text", required = true, description = "UTF-8 text file to score.")
     Path text;
@@ -61,10 +66,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing --save-logits file.")
     boolean overwrite;
 
-    PrintStream out = System.out;
-    PrintStream err = System.err;
+    @Spec CommandSpec spec;
+
+    private PrintWriter out;
 
     @Override public Integer call() {
+        out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         PerplexityMethod m = parseMethod(method);
         if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
         if (chunks != null && chunks < 1) throw new CalqException("--chunks must be at least 1");
@@ -76,8 +84,9 @@ public final class EvalCommand implements Callable<Integer> {
         try (LoadedModel loaded = ModelLoader.load(model)) {
             if (ctx > loaded.config().maxPositionEmbeddings())
                 throw new CalqException("--ctx " + ctx + " exceeds the model's max_position_embeddings "
-                        + loaded.config().maxPositionEmbeddings() + " (" + model.resolve("config.json") + ")");
-            Tokenizer tokenizer = Tokenizers.load(loaded.tokenizerDir());
+                        + loaded.config().maxPositionEmbeddings() + " (" + model + ")");
+            if (tokenizerPath != null && !Files.exists(tokenizerPath)) throw CalqException.file(tokenizerPath, "not found");
+            Tokenizer tokenizer = Tokenizers.load(tokenizerPath != null ? tokenizerPath : loaded.tokenizerDir());
             LlamaModel llama = loaded.model();
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
 
@@ -201,6 +210,7 @@ public final class EvalCommand implements Callable<Integer> {
                         .put("same_top", kl.sameTop()).put("same_top_uncertainty", kl.sameTopUncertainty()).put("base_ppl", kl.basePpl());
             }
             out.println(o.toString());
+            out.flush();
             return;
         }
         if (kl != null) {
@@ -211,5 +221,6 @@ public final class EvalCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "PPL = %.4f +/- %.5f over %d tokens (%s method, %d chunks of %d) in %.1f s, %.0f tok/s%n",
                 r.ppl(), r.pplUncertainty(), r.tokensScored(), r.method().cliName(), r.windows(), r.ctx(), r.seconds(), r.tokensPerSecond());
+        out.flush();
     }
 }

@@ -1,16 +1,16 @@
 package dev.calq.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /** A one-line progress bar on stderr, redrawn in place at most a few times a second. */
 final class ProgressBar {
     private static final int WIDTH = 30;
-    private final PrintStream out;
+    private final PrintWriter out;
     private long lastDraw;
     private boolean drawn;
 
-    ProgressBar(PrintStream out) { this.out = out; }
+    ProgressBar(PrintWriter out) { this.out = out; }
 
     /** Redraws the bar for {@code done} of {@code total} with a status text; always draws the last step. */
     void update(int done, int total, String status) {

@@ -63,11 +63,10 @@ class ConvertCommandTest {
             assertEquals(GgmlType.F32, g.tensor("output_norm.weight").type());
             assertEquals(32000, g.get("tokenizer.ggml.tokens").asArray().size());
         }
-        assertTrue(GgufInspector.isGguf(out));
-        StringWriter listing = new StringWriter();
-        GgufInspector.print(out, new PrintWriter(listing), true);
-        String text = listing.toString();
-        assertTrue(text.contains("general.architecture") && text.contains("\"llama\""), text);
+        Run inspect = run("inspect", out.toString());
+        assertEquals(0, inspect.code(), inspect.err());
+        String text = inspect.out();
+        assertTrue(text.contains("gguf") && text.contains("llama"), text);
         assertTrue(text.contains("tokenizer.ggml.tokens") && text.contains("[STRING x 32000"), text);
         assertTrue(text.lines().anyMatch(l -> l.contains("blk.7.ffn_down.weight") && l.contains("Q8_0")), text);
     }

@@ -8,12 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Float32 matrix products for the forward pass, GPTQ and attention.
  *
- * <p>All forms run one register-blocked micro-kernel ({@link MicroKernel}): a panel of six rows of A, packed so
- * its elements are broadcast from consecutive addresses, times a k x NR panel of B (NR = four vectors). For
- * A * W^T, each block of NR weight rows is widened (bf16/f16 -> f32) and transposed into that panel layout once
- * per k-block and then reused for every row of A, so bf16 weights cost little more than f32 ones. A is packed once
- * per call (in parallel) and shared by all threads. Work is split over column panels, and also over row blocks when
- * there are too few panels to keep every core busy.
+ * <p>All forms run one register-blocked micro-kernel ({@link MicroKernel}): six rows of A, read in place, times a
+ * k x NR panel of B (NR = four vectors). For A * W^T, each block of NR weight rows is widened (bf16/f16 -> f32) and
+ * transposed into that panel layout once per k-block and then reused for every row of A, so bf16 weights cost
+ * little more than f32 ones. Work is split over column panels, and also over row blocks when there are too few
+ * panels to keep every core busy.
  */
 public final class MatMul {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -23,7 +22,7 @@ public final class MatMul {
     /** Rows of A per micro-kernel call. */
     static final int MR = MicroKernel.MR;
     /** Depth of a k-block: the packed weight panel (KC x NR floats) stays in cache while all rows of A stream past. */
-    static final int KC = Integer.getInteger("calq.kc", 256);
+    static final int KC = Integer.getInteger("calq.kc", 512);
     /** Below this many rows of A, packing weights costs more than it saves: use dot products instead. */
     static final int SMALL_M = MR;
 
@@ -62,7 +61,7 @@ public final class MatMul {
             if (!accumulate) zeroRows(c, cOff, ldc, m, n);
             return;
         }
-        float[] ap = packA(a, aOff, lda, m, k);
+        float[] tail = raggedTail(a, aOff, lda, m, k);
         int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
         int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
         Parallel.forRange(panels * splits, 1, (from, to) -> {
@@ -72,25 +71,39 @@ public final class MatMul {
                 int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
                 for (int kb = 0; kb < k; kb += KC) {
                     int kc = Math.min(KC, k - kb);
-                    float[] panel;
-                    int pOff, ldp;
-                    if (cols == NR) { // full panel: read B in place
-                        panel = b;
-                        pOff = bOff + kb * ldb + j0;
-                        ldp = ldb;
-                    } else {          // ragged edge: copy into a zero-padded panel so the kernel never reads past n
-                        panel = s.packedW(KC * NR);
-                        pOff = 0;
-                        ldp = NR;
-                        for (int p = 0; p < kc; p++) {
-                            System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
-                            Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
-                        }
+                    // Copy even full panels: the kernel needs B's stride to be the constant NR (see MicroKernel)
+                    float[] panel = s.packedW(KC * NR);
+                    for (int p = 0; p < kc; p++) {
+                        System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
+                        if (cols < NR) Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
                     }
-                    panelRows(ap, k, kb, q0, q1, m, panel, pOff, ldp, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0,
+                            (t / splits & 1) == 1);
                 }
             }
         });
+    }
+
+    /**
+     * Runs the kernels on tiny problems until C2 has compiled them (~3000 calls; about half a second of one core,
+     * a few seconds on a loaded machine). Until then the Vector API runs boxed, hundreds of times slower, and the
+     * first full-size call pays for it (4.5 s measured for one 512x512x1536 call on a loaded machine). Also warms
+     * {@link VectorOps}. Optional; call it once, e.g. on a background thread while the model loads.
+     */
+    public static void warmUp() {
+        int m = MR, k = 32, n = NR;
+        float[] a = new float[m * k], w = new float[n * k], c = new float[m * n];
+        for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.25f;
+        WeightMatrix f32 = WeightMatrix.of(w, n, k);
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[n * k]);
+        WeightMatrix bf16 = WeightMatrix.of(new dev.calq.formats.tensor.Tensor("warm-up", dev.calq.formats.tensor.DType.BF16,
+                new long[] {n, k}, seg));
+        for (int i = 0; i < 3000; i++) {
+            MatMul.mulTransposed(a, m, f32, c);
+            if (i % 3 == 0) MatMul.mulTransposed(a, m, bf16, c);
+            if (i % 3 == 1) MatMul.mul(a, 0, k, w, 0, n, c, 0, n, m, n, k, true);
+        }
+        VectorOps.warmUp();
     }
 
     /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
@@ -105,7 +118,7 @@ public final class MatMul {
             dotRows(a, aOff, lda, w, c, cOff, ldc, m);
             return;
         }
-        float[] ap = packA(a, aOff, lda, m, k);
+        float[] tail = raggedTail(a, aOff, lda, m, k);
         int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
         int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
         Parallel.forRange(panels * splits, 1, (from, to) -> {
@@ -119,49 +132,48 @@ public final class MatMul {
                     int kc = Math.min(KC, k - kb);
                     w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
                     packTransposed(tile, cols, kc, packed);
-                    panelRows(ap, k, kb, q0, q1, m, packed, 0, NR, kc, c, cOff + j0, ldc, cols, kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, kc, c, cOff + j0, ldc, cols, kb > 0, (t / splits & 1) == 1);
                 }
             }
         });
-    }
-
-    /** A-panels [q0, q1) against one k-block of one B panel. */
-    private static void panelRows(float[] ap, int k, int kb, int q0, int q1, int m, float[] b, int bOff, int ldb, int kc,
-                                  float[] c, int cOff, int ldc, int cols, boolean acc) {
-        float[] ct = SCRATCH.get().cTile;
-        for (int q = q0; q < q1; q++) {
-            int i = q * MR;
-            MicroKernel.kernel6x4(ap, q * MR * k + kb * MR, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, Math.min(MR, m - i), cols, acc, ct);
-        }
     }
 
     /**
-     * Packs A (m x k, strided) into panels of MR rows, each k x MR (element (i, p) at panel i/MR, offset p*MR + i%MR),
-     * zero-padding the last panel. The buffer belongs to the calling thread, which waits while workers read it.
+     * Row panels [q0, q1) of A (MR rows each) against one k-block of one B panel. Full panels are read from A in
+     * place; the last, ragged one from {@code tail}, a zero-padded MR x k copy.
+     *
+     * <p>Odd column panels walk the rows bottom-up. Neighbouring panels usually run at the same time on different
+     * cores, and a row of C is not cache-line aligned, so both write the line that straddles their border; walking
+     * in opposite directions they meet once instead of on every row.
      */
-    static float[] packA(float[] a, int aOff, int lda, int m, int k) {
-        int aPanels = (m + MR - 1) / MR;
-        float[] ap = SCRATCH.get().packedA(aPanels * MR * k);
-        Parallel.forRange(aPanels, Math.max(1, (1 << 14) / k), (from, to) -> {
-            for (int q = from; q < to; q++) {
-                int base = q * MR * k, rows = Math.min(MR, m - q * MR);
-                for (int r = 0; r < rows; r++) {
-                    int src = aOff + (q * MR + r) * lda;
-                    for (int p = 0; p < k; p++) ap[base + p * MR + r] = a[src + p];
-                }
-                for (int r = rows; r < MR; r++)
-                    for (int p = 0; p < k; p++) ap[base + p * MR + r] = 0f;
-            }
-        });
-        return ap;
+    private static void panelRows(float[] a, int aOff, int lda, float[] tail, int k, int kb, int q0, int q1, int m,
+                                  float[] b, int kc, float[] c, int cOff, int ldc, int cols, boolean acc, boolean upward) {
+        float[] ct = SCRATCH.get().cTile;
+        for (int step = 0; step < q1 - q0; step++) {
+            int q = upward ? q1 - 1 - step : q0 + step;
+            int i = q * MR, rows = Math.min(MR, m - i);
+            if (rows == MR)
+                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, 0, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
+            else
+                MicroKernel.kernel6x4(tail, kb, k, b, 0, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
+        }
+    }
+
+    /** The last m % MR rows of A, zero-padded to MR x k (null when m is a multiple of MR). */
+    private static float[] raggedTail(float[] a, int aOff, int lda, int m, int k) {
+        int rows = m % MR;
+        if (rows == 0) return null;
+        float[] tail = SCRATCH.get().tail(MR * k);
+        for (int r = 0; r < MR; r++) {
+            if (r < rows) System.arraycopy(a, aOff + (m - rows + r) * lda, tail, r * k, k);
+            else Arrays.fill(tail, r * k, r * k + k, 0f);
+        }
+        return tail;
     }
 
     /** tile is cols x kc row-major; packed becomes kc x NR with columns >= cols zeroed. */
     static void packTransposed(float[] tile, int cols, int kc, float[] packed) {
-        for (int r = 0; r < cols; r++) {
-            int src = r * kc;
-            for (int p = 0; p < kc; p++) packed[p * NR + r] = tile[src + p];
-        }
+        Transpose.transpose(tile, 0, kc, cols, kc, packed, 0, NR);
         if (cols < NR)
             for (int p = 0; p < kc; p++) Arrays.fill(packed, p * NR + cols, p * NR + NR, 0f);
     }
@@ -202,7 +214,7 @@ public final class MatMul {
 
     /** Per-thread buffers, grown on demand so hot loops never allocate. */
     private static final class Scratch {
-        private float[] tile = new float[0], packedW = new float[0], packedA = new float[0];
+        private float[] tile = new float[0], packedW = new float[0], tail = new float[0];
         final float[] cTile = new float[MR * NR];
 
         float[] tile(int size) {
@@ -215,9 +227,9 @@ public final class MatMul {
             return packedW;
         }
 
-        float[] packedA(int size) {
-            if (packedA.length < size) packedA = new float[size];
-            return packedA;
+        float[] tail(int size) {
+            if (tail.length < size) tail = new float[size];
+            return tail;
         }
     }
 }

@@ -138,4 +138,21 @@ public final class VectorOps {
         }
         scale(x, off, n, 1f / sum);
     }
+
+    /** Runs each helper on small rows until C2 compiles it (the Vector API is boxed and very slow before). */
+    static void warmUp() {
+        float[] x = new float[100], y = new float[100], w = new float[100];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i % 13) * 0.1f - 0.6f;
+            w[i] = 1f;
+        }
+        for (int i = 0; i < 5000; i++) {
+            System.arraycopy(x, 0, y, 0, x.length);
+            softmax(y, 0, y.length);
+            siluMul(x, 0, x, 0, y, 0, x.length);
+            rmsNormRow(x, 0, w, 1e-5f, y, 0, x.length);
+            axpy(0.5f, x, 0, y, 0, x.length);
+            add(y, 0, x, 0, x.length);
+        }
+    }
 }

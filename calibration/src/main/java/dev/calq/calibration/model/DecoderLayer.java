@@ -1,6 +1,7 @@
 package dev.calq.calibration.model;
 
 import dev.calq.calibration.kernels.VectorOps;
+import dev.calq.calibration.kernels.WeightMatrix;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.tensor.Tensor;
@@ -90,6 +91,8 @@ public final class DecoderLayer {
     public void setWeight(Projection p, float[] w) { linear(p).setWeight(w); }
 
     public void setWeight(Projection p, Tensor w) { linear(p).setWeight(w); }
+
+    public void setWeight(Projection p, WeightMatrix w) { linear(p).setWeight(w); }
 
     /**
      * Runs the layer in place on {@code hidden} = [batch * tokens x hidden] (batch sequences of equal length,

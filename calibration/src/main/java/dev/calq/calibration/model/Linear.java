@@ -30,14 +30,23 @@ public final class Linear {
 
     public int inFeatures() { return inFeatures; }
 
-    /** The current weight tensor, [out x in]. */
-    public Tensor weight() { return weight; }
+    /** The current weight tensor, [out x in] (a float32 copy when the weight was installed as a WeightMatrix). */
+    public Tensor weight() {
+        return weight != null ? weight : Tensor.ofFloats(name, weightFloats(), outFeatures, inFeatures);
+    }
+
+    /** The current weight as the matmul kernels read it. */
+    public WeightMatrix matrix() { return matrix; }
 
     /** The bias (live array, may be modified in place), or null when the projection has none. */
     public float[] bias() { return bias; }
 
     /** The weight as a fresh float32 array, row-major [out x in]. */
-    public float[] weightFloats() { return weight.toFloatArray(); }
+    public float[] weightFloats() {
+        float[] w = new float[outFeatures * inFeatures];
+        matrix.copyRows(0, outFeatures, w, 0);
+        return w;
+    }
 
     /** Replaces the weight; the shape must stay [out x in]. */
     public void setWeight(Tensor w) {
@@ -48,9 +57,20 @@ public final class Linear {
         this.matrix = WeightMatrix.of(w);
     }
 
-    /** Replaces the weight with float32 values, row-major [out x in] (e.g. dequantized GPTQ/AWQ weights). */
+    /** Replaces the weight with a copy of float32 values, row-major [out x in] (e.g. dequantized GPTQ/AWQ weights). */
     public void setWeight(float[] w) {
-        setWeight(Tensor.ofFloats(weight.name(), w, outFeatures, inFeatures));
+        if (w.length != outFeatures * inFeatures)
+            throw new IllegalArgumentException(name + ": " + w.length + " weights where " + outFeatures + "x" + inFeatures + " are expected");
+        setWeight(WeightMatrix.of(w.clone(), outFeatures, inFeatures));
+    }
+
+    /** Replaces the weight with any storage the kernels read (e.g. a dequantizing view); must be [out x in]. */
+    public void setWeight(WeightMatrix w) {
+        if (w.rows() != outFeatures || w.cols() != inFeatures)
+            throw new IllegalArgumentException(name + ": weight of " + w.rows() + "x" + w.cols() + " where "
+                    + outFeatures + "x" + inFeatures + " is expected");
+        this.weight = null;
+        this.matrix = w;
     }
 
     /** out[rows x outFeatures] = x[rows x inFeatures] W^T + b. */

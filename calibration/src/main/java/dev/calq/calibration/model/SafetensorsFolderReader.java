@@ -1,8 +1,6 @@
 package dev.calq.calibration.model;
 
-import dev.calq.formats.CalqException;
-import dev.calq.formats.model.ModelConfig;
-import dev.calq.formats.safetensors.SafetensorsModel;
+import dev.calq.formats.model.HfModelFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -12,10 +10,9 @@ final class SafetensorsFolderReader implements ModelReader {
         return Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"));
     }
 
+    /** The folder's tensors are checked against config.json here, before any forward pass. */
     @Override public LoadedModel open(Path dir) {
-        ModelConfig config = ModelConfig.load(dir);
-        if (!Files.isRegularFile(dir.resolve(SafetensorsModel.SINGLE_FILE)) && !Files.isRegularFile(dir.resolve(SafetensorsModel.INDEX_FILE)))
-            throw CalqException.file(dir, "no " + SafetensorsModel.SINGLE_FILE + " or " + SafetensorsModel.INDEX_FILE + " in the model folder");
-        return new LoadedModel(dir, config, SafetensorsModel.open(dir), dir, "safetensors");
+        HfModelFolder folder = HfModelFolder.open(dir);
+        return new LoadedModel(dir, folder.config(), folder.weights(), dir, "safetensors");
     }
 }

@@ -120,6 +120,7 @@ class LlamaModelTest {
         layer.forward(noMlp, n, null);
         for (int i = 0; i < noMlp.length; i++) assertEquals(x[i] + att[i], noMlp[i], 1e-5f);
         assertEquals(DType.F32, layer.weight(Projection.DOWN).dtype());
+        assertArrayEquals(new float[down.length], layer.weights(Projection.DOWN));
         assertThrows(IllegalArgumentException.class, () -> layer.setWeight(Projection.Q, new float[3]));
     }
 

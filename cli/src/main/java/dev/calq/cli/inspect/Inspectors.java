@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * for folders).
  */
 public final class Inspectors {
-    private static final List<ModelInspector> ALL = new ArrayList<>(List.of(new SafetensorsInspector()));
+    private static final List<ModelInspector> ALL = new ArrayList<>(List.of(new GgufInspector(), new SafetensorsInspector()));
 
     private Inspectors() {}
 

@@ -7,13 +7,14 @@ import dev.calq.formats.gguf.quant.Quantizers;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import dev.calq.formats.model.Architecture;
 import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.model.ModelLayout;
+import dev.calq.formats.model.WeightRole;
 import dev.calq.formats.model.RopeScaling;
 import dev.calq.formats.safetensors.SafetensorsModel;
 import dev.calq.formats.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ public final class GgufConverter {
         ModelConfig cfg = ModelConfig.load(hfDir);
         List<String> names;
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            names = ggufNames(src, cfg);
+            names = ggufNames(src, cfg, hfDir);
         }
         return new MixChooser(mix, MixContext.forTensors(names, cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix), overrides);
     }
@@ -64,7 +65,7 @@ public final class GgufConverter {
         AtomicOutput.checkTarget(out, overwrite, hfDir);
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            List<Planned> plan = plan(src, cfg, chooser);
+            List<Planned> plan = plan(src, cfg, hfDir, chooser);
             for (Planned p : plan) {
                 if (!p.type().hasCodec())
                     throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
@@ -113,41 +114,28 @@ public final class GgufConverter {
         return data;
     }
 
-    /** GGUF names in the order calq writes them: by layer, each layer's tensors in a fixed role order. */
-    static List<String> ggufNames(SafetensorsModel src, ModelConfig cfg) {
+    /** GGUF names in the order calq writes them (ModelLayout order: embeddings, layer by layer, norm, output). */
+    static List<String> ggufNames(SafetensorsModel src, ModelConfig cfg, Path hfDir) {
         List<String> names = new ArrayList<>();
-        for (String hf : orderedHfNames(src, cfg)) names.add(LlamaTensorNames.toGguf(hf));
+        for (ModelLayout.ExpectedTensor e : expected(src, cfg, hfDir)) names.add(LlamaTensorNames.toGguf(e.role(), e.layer()));
         if (cfg.ropeScaling().type().equals("llama3")) names.addFirst("rope_freqs.weight");
         return names;
     }
 
-    private static List<String> orderedHfNames(SafetensorsModel src, ModelConfig cfg) {
-        List<String> hf = new ArrayList<>();
-        for (String n : src.names()) {
-            String g = LlamaTensorNames.toGguf(n);
-            if (g == null) continue;
-            if (g.equals("output.weight") && cfg.tieWordEmbeddings()) continue; // llama.cpp reuses token_embd
-            hf.add(n);
+    /**
+     * The tensors to convert, checked against config.json (presence, shapes, float types). Tensors the layout does
+     * not know fail the conversion, except rotary buffers and a tied model's redundant lm_head.
+     */
+    private static List<ModelLayout.ExpectedTensor> expected(SafetensorsModel src, ModelConfig cfg, Path hfDir) {
+        ModelLayout layout = new ModelLayout(cfg);
+        for (String unknown : layout.validate(src, hfDir)) {
+            if (unknown.endsWith("rotary_emb.inv_freq") || unknown.equals(WeightRole.LM_HEAD.tensorName(-1))) continue;
+            throw CalqException.file(hfDir, "tensor " + unknown + " has no llama.cpp counterpart; calq cannot convert this model");
         }
-        hf.sort(Comparator.comparingLong(n -> sortKey(LlamaTensorNames.toGguf(n))));
-        return hf;
+        return layout.expected();
     }
 
-    private static final List<String> ROLE_ORDER = List.of("attn_norm", "attn_q", "attn_q_norm", "attn_k", "attn_k_norm",
-            "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down");
-
-    private static long sortKey(String gguf) {
-        if (gguf.equals("token_embd.weight")) return 0;
-        if (gguf.equals("output_norm.weight")) return Long.MAX_VALUE - 1;
-        if (gguf.equals("output.weight")) return Long.MAX_VALUE;
-        int layer = LlamaTensorNames.layerOf(gguf);
-        String rest = gguf.substring(gguf.indexOf('.', 4) + 1);
-        String role = rest.substring(0, rest.lastIndexOf('.'));
-        int r = ROLE_ORDER.indexOf(role);
-        return 1 + (long) layer * 1000 + r * 2L + (rest.endsWith(".bias") ? 1 : 0);
-    }
-
-    private static List<Planned> plan(SafetensorsModel src, ModelConfig cfg, TypeChooser chooser) {
+    private static List<Planned> plan(SafetensorsModel src, ModelConfig cfg, Path hfDir, TypeChooser chooser) {
         List<Planned> plan = new ArrayList<>();
         if (cfg.ropeScaling().type().equals("llama3")) {
             float[] f = llama3RopeFactors(cfg);
@@ -155,13 +143,12 @@ public final class GgufConverter {
             plan.add(new Planned(null, "rope_freqs.weight", ne, GgmlType.F32, f));
             chooser.typeFor("rope_freqs.weight", ne); // keep the chooser's view of the file complete
         }
-        for (String hf : orderedHfNames(src, cfg)) {
-            Tensor t = src.get(hf);
-            long[] shape = t.shape();
+        for (ModelLayout.ExpectedTensor e : expected(src, cfg, hfDir)) {
+            long[] shape = e.shape();
             long[] ne = new long[shape.length];
             for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
-            String g = LlamaTensorNames.toGguf(hf);
-            plan.add(new Planned(hf, g, ne, chooser.typeFor(g, ne), null));
+            String g = LlamaTensorNames.toGguf(e.role(), e.layer());
+            plan.add(new Planned(e.name(), g, ne, chooser.typeFor(g, ne), null));
         }
         return plan;
     }

@@ -1,48 +1,64 @@
 package dev.calq.formats.gguf;
 
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.model.ModelLayout;
+import dev.calq.formats.model.WeightRole;
 
-/** Hugging Face Llama/Mistral/Qwen2/Qwen3 weight names to llama.cpp's GGUF names. */
+/** Hugging Face Llama/Mistral/Qwen2/Qwen3 weight names (via {@link ModelLayout}) to llama.cpp's GGUF names. */
 public final class LlamaTensorNames {
-    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.(weight|bias)");
-    private static final Map<String, String> IN_LAYER = Map.ofEntries(
-            Map.entry("input_layernorm", "attn_norm"),
-            Map.entry("self_attn.q_proj", "attn_q"),
-            Map.entry("self_attn.k_proj", "attn_k"),
-            Map.entry("self_attn.v_proj", "attn_v"),
-            Map.entry("self_attn.o_proj", "attn_output"),
-            Map.entry("self_attn.q_norm", "attn_q_norm"),
-            Map.entry("self_attn.k_norm", "attn_k_norm"),
-            Map.entry("post_attention_layernorm", "ffn_norm"),
-            Map.entry("mlp.gate_proj", "ffn_gate"),
-            Map.entry("mlp.up_proj", "ffn_up"),
-            Map.entry("mlp.down_proj", "ffn_down"));
-
     private LlamaTensorNames() {}
 
-    /** The GGUF name, or null for tensors llama.cpp does not use (rotary inv_freq buffers). */
-    public static String toGguf(String hf) {
-        switch (hf) {
-            case "model.embed_tokens.weight": return "token_embd.weight";
-            case "model.norm.weight": return "output_norm.weight";
-            case "lm_head.weight": return "output.weight";
-            default: break;
-        }
-        if (hf.endsWith("rotary_emb.inv_freq")) return null;
-        Matcher m = LAYER.matcher(hf);
-        if (m.matches()) {
-            String role = IN_LAYER.get(m.group(2));
-            if (role != null) return "blk." + m.group(1) + "." + role + "." + m.group(3);
-        }
-        throw new dev.calq.formats.CalqException("tensor " + hf + " has no llama.cpp name (unsupported layer kind)");
+    /** llama.cpp's name for a role in a layer ({@code layer} ignored for global roles). */
+    public static String toGguf(WeightRole role, int layer) {
+        String base = switch (role) {
+            case EMBEDDING -> "token_embd.weight";
+            case FINAL_NORM -> "output_norm.weight";
+            case LM_HEAD -> "output.weight";
+            case ATTN_NORM -> "attn_norm.weight";
+            case Q -> "attn_q.weight";
+            case K -> "attn_k.weight";
+            case V -> "attn_v.weight";
+            case O -> "attn_output.weight";
+            case Q_BIAS -> "attn_q.bias";
+            case K_BIAS -> "attn_k.bias";
+            case V_BIAS -> "attn_v.bias";
+            case O_BIAS -> "attn_output.bias";
+            case Q_NORM -> "attn_q_norm.weight";
+            case K_NORM -> "attn_k_norm.weight";
+            case MLP_NORM -> "ffn_norm.weight";
+            case GATE -> "ffn_gate.weight";
+            case UP -> "ffn_up.weight";
+            case DOWN -> "ffn_down.weight";
+        };
+        return role.perLayer() ? "blk." + layer + "." + base : base;
     }
 
-    /** Layer index of a GGUF name ("blk.N."), or -1. */
-    static int layerOf(String gguf) {
-        if (!gguf.startsWith("blk.")) return -1;
-        int dot = gguf.indexOf('.', 4);
-        return Integer.parseInt(gguf.substring(4, dot));
+    /** The GGUF name of a Hugging Face tensor name. */
+    public static String toGguf(String hf) {
+        ModelLayout.WeightRef ref = ModelLayout.parse(hf)
+                .orElseThrow(() -> new CalqException("tensor " + hf + " has no llama.cpp name (unsupported layer kind)"));
+        return toGguf(ref.role(), ref.layer());
+    }
+
+    /**
+     * The Hugging Face name of a llama.cpp name (the inverse of {@link #toGguf}), or null for tensors that have
+     * none (rope_freqs.weight, or kinds calq does not run).
+     */
+    public static String toHf(String gguf) {
+        int layer = -1;
+        if (gguf.startsWith("blk.")) {
+            int dot = gguf.indexOf('.', 4);
+            if (dot < 0) return null;
+            try {
+                layer = Integer.parseInt(gguf.substring(4, dot));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        for (WeightRole role : WeightRole.values()) {
+            if (role.perLayer() != (layer >= 0)) continue;
+            if (toGguf(role, layer).equals(gguf)) return role.tensorName(layer);
+        }
+        return null;
     }
 }

@@ -131,4 +131,38 @@ class GgufConverterTest {
         assertThrows(CalqException.class, () -> GgufConverter.convert(hf, hf, chooser("llama", QuantMix.F32, hf), null, true));
         GgufConverter.convert(hf, out, chooser("llama", QuantMix.F16, hf), null, true);
     }
+
+    @Test
+    void unknownTensorsFailClearlyAndLeaveNoOutput() throws Exception {
+        Path hf = dir.resolve("odd");
+        TinyHfModel.write(hf, "LlamaForCausalLM", false);
+        // a config with more layers than the weights: the layout check names the missing tensor
+        String cfg = java.nio.file.Files.readString(hf.resolve("config.json")).replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3");
+        java.nio.file.Files.writeString(hf.resolve("config.json"), cfg);
+        Path out = dir.resolve("odd.gguf");
+        CalqException e = assertThrows(CalqException.class, () -> GgufConverter.convert(hf, out, new MixChooser(QuantMix.F32,
+                new MixContext(3, 2, false, 3, false), List.of()), null, false));
+        assertTrue(e.getMessage().contains("model.layers.2."), e.getMessage());
+        assertFalse(java.nio.file.Files.exists(out));
+    }
+
+    @Test
+    void llama3RopeFactorsFollowTheConverterFormula() throws Exception {
+        dev.calq.formats.model.ModelConfig cfg = dev.calq.formats.model.ModelConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                {"architectures": ["LlamaForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 2,
+                 "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 100, "rope_theta": 500000.0,
+                 "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                 "original_max_position_embeddings": 8192}}"""), dir.resolve("config.json"));
+        float[] f = GgufConverter.llama3RopeFactors(cfg);
+        assertEquals(64, f.length);
+        for (int i = 0; i < 64; i++) {
+            double freq = (float) (1.0 / Math.pow(500000.0, 2.0 * i / 128));
+            double wavelen = 2 * Math.PI / freq;
+            double expected = wavelen < 2048 ? 1 : wavelen > 8192 ? 8
+                    : 1 / ((1 - (8192 / wavelen - 1) / 3) / 8 + (8192 / wavelen - 1) / 3);
+            assertEquals(expected, f[i], 1e-5 * expected, "factor " + i);
+        }
+        assertEquals(1f, f[0]);
+        assertEquals(8f, f[63]);
+    }
 }

@@ -12,7 +12,6 @@ import static dev.calq.formats.gguf.quant.QuantMath.nearestInt;
 final class Iq4Search {
     /** The non-linear 4-bit levels (kvalues_iq4nl). */
     static final byte[] VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-    private static final int NTRY = 7;
     private static final int BLOCK = 32;
 
     private final float[] weight = new float[BLOCK];
@@ -34,16 +33,8 @@ final class Iq4Search {
             int xb = xo + ib * BLOCK;
             if (qw != null) QuantMath.importanceWeights(qw, qwo + ib * BLOCK, x, xb, BLOCK, sigma2, weight);
             else for (int j = 0; j < BLOCK; j++) weight[j] = x[xb + j] * x[xb + j];
-            float amax = 0;
-            float max = 0;
-            for (int j = 0; j < BLOCK; j++) {
-                float ax = Math.abs(x[xb + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[xb + j];
-                }
-            }
-            if (amax < GROUP_MAX_EPS) {
+            float max = QuantMath.signedAbsMax(x, xb, BLOCK);
+            if (Math.abs(max) < GROUP_MAX_EPS) {
                 scales[ib] = 0;
                 continue;
             }
@@ -61,23 +52,7 @@ final class Iq4Search {
                 sumq2 += w * q * q;
             }
             d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
-            float best = d * sumqx;
-            for (int itry = -NTRY; itry <= NTRY; itry++) {
-                id = (itry + VALUES[0]) / max;
-                sumqx = 0;
-                sumq2 = 0;
-                for (int j = 0; j < BLOCK; j++) {
-                    float v = x[xb + j];
-                    float q = VALUES[ScaleSearch.bestIndex(VALUES, id * v)];
-                    float w = weight[j];
-                    sumqx += w * q * v;
-                    sumq2 += w * q * q;
-                }
-                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-                    d = sumqx / sumq2;
-                    best = d * sumqx;
-                }
-            }
+            d = VectorSearch.local().iq4Candidates(x, xb, weight, max, d, d * sumqx);
             scales[ib] = d;
             float absD = Math.abs(d);
             if (absD > amaxScale) {

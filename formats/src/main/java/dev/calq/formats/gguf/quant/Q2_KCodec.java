@@ -16,7 +16,6 @@ final class Q2_KCodec extends RowCodec {
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
         byte[] L = new byte[QK_K];
-        byte[] laux = new byte[16];
         float[] weights = new float[16];
         float[] mins = new float[16];
         float[] scales = new float[16];
@@ -34,7 +33,7 @@ final class Q2_KCodec extends RowCodec {
                 float maxMin = 0;
                 for (int j = 0; j < 16; j++) {
                     for (int l = 0; l < 16; l++) weights[l] = Math.abs(x[xb + 16 * j + l]);
-                    scales[j] = ScaleSearch.makeQkx(16, 3, x, xb + 16 * j, weights, L, 16 * j, mins, j, laux, -0.5f, 0.1f, 15, true);
+                    scales[j] = VectorSearch.local().makeQkx(16, 3, x, xb + 16 * j, weights, L, 16 * j, mins, j, -0.5f, 0.1f, 15, true);
                     if (scales[j] > maxScale) maxScale = scales[j];
                     if (mins[j] > maxMin) maxMin = mins[j];
                 }
@@ -62,7 +61,7 @@ final class Q2_KCodec extends RowCodec {
                     float s = 0;
                     for (int l = 0; l < 16; l++) s += weights[l];
                     sw[j] = s;
-                    scales[j] = ScaleSearch.makeQkx(16, 3, x, xb + 16 * j, weights, L, 16 * j, mins, j, laux, -0.9f, 0.05f, 36, false);
+                    scales[j] = VectorSearch.local().makeQkx(16, 3, x, xb + 16 * j, weights, L, 16 * j, mins, j, -0.9f, 0.05f, 36, false);
                 }
                 dm = ScaleSearch.makeQp(16, 15, scales, ls, sw);
                 mm = ScaleSearch.makeQp(16, 15, mins, lm, sw);

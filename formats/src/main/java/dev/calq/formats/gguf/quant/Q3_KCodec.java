@@ -57,9 +57,9 @@ final class Q3_KCodec extends RowCodec {
                     float s = 0;
                     for (int l = 0; l < 16; l++) s += weight[l];
                     sw[j] = s;
-                    scales[j] = ScaleSearch.makeQx(16, 4, x, xb + 16 * j, L, 16 * j, 1, weight, 0);
+                    scales[j] = VectorSearch.local().makeQx(16, 4, x, xb + 16 * j, L, 16 * j, 1, weight, 0);
                 }
-                float dBlock = ScaleSearch.makeQx(16, 32, scales, 0, ls, 0, 1, sw, 0);
+                float dBlock = VectorSearch.local().makeQx(16, 32, scales, 0, ls, 0, 1, sw, 0);
                 for (int j = 0; j < 16; j++) putScale(out, o, j, ls[j]);
                 QuantMath.putHalf(out, o + D, dBlock);
             }

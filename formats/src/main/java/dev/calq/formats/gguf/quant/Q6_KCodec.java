@@ -29,7 +29,7 @@ final class Q6_KCodec extends RowCodec {
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ib++) {
-                float scale = ScaleSearch.makeQx(16, 32, x, xb + 16 * ib, L, 16 * ib, 1, qw, i * QK_K + 16 * ib);
+                float scale = VectorSearch.local().makeQx(16, 32, x, xb + 16 * ib, L, 16 * ib, 1, qw, i * QK_K + 16 * ib);
                 scales[ib] = scale;
                 float a = Math.abs(scale);
                 if (a > maxAbsScale) {

@@ -38,6 +38,9 @@ public final class Quantizers {
      * common fork-join pool. {@code importance} is null or one weight per column (length ne0).
      */
     public static void quantize(GgmlType type, float[] data, int nrows, int ne0, float[] importance, MemorySegment dst, long dstOff) {
+        if ((long) nrows * ne0 > data.length) {
+            throw new IllegalArgumentException(nrows + " rows of " + ne0 + " need more than the " + data.length + " floats given");
+        }
         QuantCodec codec = codec(type);
         long rowBytes = type.rowBytes(ne0);
         int rowsPerTask = Math.max(1, MIN_ELEMENTS_PER_TASK / Math.max(1, ne0));
@@ -51,9 +54,6 @@ public final class Quantizers {
 
     /** Quantizes a whole tensor into a new byte array of {@code nrows * rowBytes(ne0)} bytes. */
     public static byte[] quantize(GgmlType type, float[] data, int nrows, int ne0, float[] importance) {
-        if ((long) nrows * ne0 > data.length) {
-            throw new IllegalArgumentException(nrows + " rows of " + ne0 + " need more than the " + data.length + " floats given");
-        }
         byte[] out = new byte[Math.toIntExact(nrows * type.rowBytes(ne0))];
         quantize(type, data, nrows, ne0, importance, MemorySegment.ofArray(out), 0);
         return out;

@@ -13,7 +13,6 @@ final class ScaleMinBlock {
     private final float[] mins = new float[8];
     private final float[] scales = new float[8];
     private final float[] sw = new float[8];
-    private final byte[] laux = new byte[32];
     private final byte[] ls = new byte[8];
     private final byte[] lm = new byte[8];
 
@@ -30,7 +29,7 @@ final class ScaleMinBlock {
                 float sumX2 = QuantMath.sumSquares(x, xb + 32 * j, 32);
                 float avX = (float) Math.sqrt(sumX2 / 32);
                 for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[xb + 32 * j + l]);
-                scales[j] = ScaleSearch.makeQkx(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, laux, refRmin, 0.1f, refSteps, false);
+                scales[j] = VectorSearch.local().makeQkx(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, refRmin, 0.1f, refSteps, false);
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }
@@ -49,7 +48,7 @@ final class ScaleMinBlock {
                 float s = 0;
                 for (int l = 0; l < 32; l++) s += weights[l];
                 sw[j] = s;
-                scales[j] = ScaleSearch.makeQkx(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, laux, -0.9f, 0.05f, 36, false);
+                scales[j] = VectorSearch.local().makeQkx(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, -0.9f, 0.05f, 36, false);
             }
             float dBlock = ScaleSearch.makeQp(8, 63, scales, ls, sw);
             float mBlock = ScaleSearch.makeQp(8, 63, mins, lm, sw);
