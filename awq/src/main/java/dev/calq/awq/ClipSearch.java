@@ -5,7 +5,6 @@ import dev.calq.calibration.model.Projection;
 import java.util.List;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -152,7 +151,7 @@ public final class ClipSearch {
         FloatVector acc = FloatVector.zero(F);
         for (int bound = F.loopBound(n); i < bound; i += F.length())
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = dev.calq.calibration.kernels.VectorMath.sum(acc); // fixed order: reproducible runs
         for (; i < n; i++) s += a[aOff + i] * b[i];
         return s;
     }

@@ -61,6 +61,8 @@ public class MatMulBenchmark {
         c = new float[m * n];
         w = MatMulCpuProbe.weights(dtype, MatMulCpuProbe.random(n * k, 0.1f), n, k);
         gflopPerCall = 2.0 * m * n * k / 1e9;
+        MatMul.warmUp(); // compile the kernels first: short warm-up iterations on a busy machine are not enough
+        for (int i = 0; i < 3; i++) MatMul.mulTransposed(a, m, w, c);
     }
 
     @Benchmark

@@ -16,7 +16,7 @@ import java.util.Random;
  * one-core FMA peak measured the same way. Wall-clock rates (JMH) swing with other load; CPU time mostly does
  * not, so this isolates the kernel from the scheduler. Run:
  * {@code java --add-modules jdk.incubator.vector -Dcalq.threads=1 -cp bench/target/benchmarks.jar dev.calq.bench.MatMulCpuProbe}
- * (optional arguments: shapes "in x out", default the MatMulBenchmark ones; -Dm=512, -Ddtype=f32,bf16).
+ * (optional arguments: shapes "in x out", default the MatMulBenchmark ones; -Dm=512, -Ddtype=f32,bf16 or f16).
  */
 public final class MatMulCpuProbe {
     private static final ThreadMXBean TM = ManagementFactory.getThreadMXBean();
@@ -37,7 +37,11 @@ public final class MatMulCpuProbe {
             peak = Math.max(peak, FmaPeakBenchmark.flopsPerLoop() / s / 1e9);
         }
         System.out.printf("one-core FMA peak %.1f GFLOP/cpu-s%n", peak);
-        for (String dtype : System.getProperty("dtype", "f32,bf16").split(","))
+        for (String dtype : System.getProperty("dtype", "f32,bf16").split(",")) {
+            // Warm-up: until C2 has compiled the kernels (seconds on a loaded machine), the Vector API runs boxed.
+            WeightMatrix ww = weights(dtype, random(512 * 512, 0.1f), 512, 512);
+            float[] wa = random(m * 512, 1), wc = new float[m * 512];
+            for (long end = System.nanoTime() + 6_000_000_000L; System.nanoTime() < end; ) MatMul.mulTransposed(wa, m, ww, wc);
             for (String shape : shapes) {
                 String[] io = shape.split("x");
                 int k = Integer.parseInt(io[0]), n = Integer.parseInt(io[1]);
@@ -54,6 +58,7 @@ public final class MatMulCpuProbe {
                 sink += c[0];
                 System.out.printf("%-5s %-10s m=%d  %6.1f GFLOP/cpu-s  %3.0f%% of peak%n", dtype, shape, m, best, 100 * best / peak);
             }
+        }
         if (sink == 0.123f) System.out.println();
     }
 
@@ -64,7 +69,7 @@ public final class MatMulCpuProbe {
         return x;
     }
 
-    /** f32 on the heap, or bf16 off-heap as a memory-mapped checkpoint would be. */
+    /** f32 on the heap, or bf16/f16 off-heap as a memory-mapped checkpoint would be. */
     static WeightMatrix weights(String dtype, float[] wf, int n, int k) {
         return switch (dtype) {
             case "f32" -> WeightMatrix.of(wf, n, k);
@@ -73,7 +78,12 @@ public final class MatMulCpuProbe {
                 for (int i = 0; i < wf.length; i++) seg.set(Tensor.I16, 2L * i, (short) (Float.floatToRawIntBits(wf[i]) >>> 16));
                 yield WeightMatrix.of(new Tensor("w", DType.BF16, new long[] {n, k}, seg));
             }
-            default -> throw new IllegalArgumentException("dtype " + dtype + " (f32 or bf16)");
+            case "f16" -> {
+                MemorySegment seg = Arena.ofAuto().allocate(2L * wf.length, 64);
+                for (int i = 0; i < wf.length; i++) seg.set(Tensor.I16, 2L * i, Float.floatToFloat16(wf[i]));
+                yield WeightMatrix.of(new Tensor("w", DType.F16, new long[] {n, k}, seg));
+            }
+            default -> throw new IllegalArgumentException("dtype " + dtype + " (f32, bf16 or f16)");
         };
     }
 }

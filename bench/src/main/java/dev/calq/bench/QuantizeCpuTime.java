@@ -11,7 +11,7 @@ import java.util.Random;
 /**
  * Quantization throughput per core measured in thread CPU time rather than wall time, so that it stays
  * meaningful on a machine shared with other work (where {@link QuantizeBenchmark}'s wall-clock numbers swing).
- * Runs each type's codec on one thread over 64 x 4096 floats; prints MB of float32 input per CPU-second.
+ * Runs each type's codec on one thread over 64 x 4096 floats (2 CPU-seconds of warm-up, then 2 measured); prints MB of float32 input per CPU-second.
  * Usage: java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.calq.bench.QuantizeCpuTime [TYPE[+im] ...]
  */
 public final class QuantizeCpuTime {
@@ -35,11 +35,17 @@ public final class QuantizeCpuTime {
             QuantCodec codec = Quantizers.codec(t);
             MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * t.rowBytes(cols))]);
             float[] qw = im ? importance : null;
-            for (int w = 0; w < 5; w++) codec.quantize(x, 0, rows, cols, qw, out, 0);
-            int reps = 5;
+            long w0 = mx.getCurrentThreadCpuTime();
+            while (mx.getCurrentThreadCpuTime() - w0 < 2_000_000_000L) codec.quantize(x, 0, rows, cols, qw, out, 0);
+            int reps = 0;
             long t0 = mx.getCurrentThreadCpuTime();
-            for (int k = 0; k < reps; k++) codec.quantize(x, 0, rows, cols, qw, out, 0);
-            double seconds = (mx.getCurrentThreadCpuTime() - t0) / 1e9 / reps;
+            long spent;
+            do {
+                codec.quantize(x, 0, rows, cols, qw, out, 0);
+                reps++;
+                spent = mx.getCurrentThreadCpuTime() - t0;
+            } while (spent < 2_000_000_000L);
+            double seconds = spent / 1e9 / reps;
             System.out.printf("%-10s %8.1f MB/s per core%n", name, x.length * 4 / 1e6 / seconds);
         }
     }

@@ -36,8 +36,11 @@ import picocli.CommandLine.Spec;
                 "--save-logits stores the scored positions' log-probabilities (64 KB each at a 32k vocabulary);",
                 "--kl-divergence compares another model against such a file."})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model folder (Hugging Face safetensors).")
+    @Option(names = "--model", required = true, description = "Model folder (Hugging Face safetensors, GPTQ, AWQ) or .gguf file.")
     Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Take the tokenizer from this folder (or GGUF file) instead of the model's.")
+    Path tokenizerPath;
 
     @Option(names = "--text", required = true, description = "UTF-8 text file to score.")
     Path text;
@@ -81,8 +84,9 @@ public final class EvalCommand implements Callable<Integer> {
         try (LoadedModel loaded = ModelLoader.load(model)) {
             if (ctx > loaded.config().maxPositionEmbeddings())
                 throw new CalqException("--ctx " + ctx + " exceeds the model's max_position_embeddings "
-                        + loaded.config().maxPositionEmbeddings() + " (" + model.resolve("config.json") + ")");
-            Tokenizer tokenizer = Tokenizers.load(loaded.tokenizerDir());
+                        + loaded.config().maxPositionEmbeddings() + " (" + model + ")");
+            if (tokenizerPath != null && !Files.exists(tokenizerPath)) throw CalqException.file(tokenizerPath, "not found");
+            Tokenizer tokenizer = Tokenizers.load(tokenizerPath != null ? tokenizerPath : loaded.tokenizerDir());
             LlamaModel llama = loaded.model();
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
 

@@ -1,5 +1,7 @@
 package dev.calq.cli;
 
+import dev.calq.awq.AwqConfig;
+import dev.calq.awq.AwqModelQuantizer;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
@@ -28,9 +30,9 @@ import picocli.CommandLine.Option;
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Quantize a Hugging Face model with GPTQ, RTN or AWQ (GPTQ/AWQ checkpoints) or to a GGUF mix.")
 public final class QuantizeCommand implements Callable<Integer> {
-    enum Method { gptq, rtn }
+    enum Method { gptq, rtn, awq }
 
-    enum Format { gptq, gguf }
+    enum Format { gptq, awq, gguf }
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
     Path model;
@@ -38,10 +40,10 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder (GPTQ/AWQ) or .gguf file.")
     Path output;
 
-    @Option(names = "--method", defaultValue = "gptq", description = "gptq | rtn (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "gptq", description = "gptq | rtn | awq (default: ${DEFAULT-VALUE}).")
     Method method;
 
-    @Option(names = "--format", description = "gptq | gguf (default: gptq).")
+    @Option(names = "--format", description = "gptq | awq | gguf (default: awq for --method awq, else gptq).")
     Format format;
 
     @Mixin CalibrationOptions calibration = new CalibrationOptions();
@@ -52,7 +54,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--group-size", defaultValue = "128", description = "-1 (per channel), 32, 64, 128 ... (default: ${DEFAULT-VALUE}).")
     int groupSize;
 
-    @Option(names = "--sym", negatable = true, description = "Symmetric grid (default: on for gptq/rtn; AWQ uses zero points unless --no-zero-point).")
+    @Option(names = "--sym", negatable = true, description = "Symmetric grid (default: on for gptq/rtn; off for awq, which uses zero points as AutoAWQ does).")
     Boolean sym;
 
     @Option(names = "--act-order", description = "GPTQ: quantize columns by decreasing Hessian diagonal (desc_act).")
@@ -77,6 +79,26 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--compare-rtn", description = "Also report RTN's output error per projection.")
     boolean compareRtn;
 
+    @Option(names = "--awq-grid", defaultValue = "20", description = "AWQ: scale exponents tried per group (default: ${DEFAULT-VALUE}).")
+    int awqGrid;
+
+    @Option(names = "--duo-scaling", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "AWQ: scales from activation and weight magnitudes, AutoAWQ's default (--no-duo-scaling: llm-awq's activation-only scales).")
+    boolean duoScaling;
+
+    @Option(names = "--awq-clip", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "AWQ: search a clipping range per output group after scaling (default: on).")
+    boolean awqClip;
+
+    @Option(names = "--max-shrink", defaultValue = "0.5", description = "AWQ clip search: smallest range tried is 1 - this (default: ${DEFAULT-VALUE}).")
+    double maxShrink;
+
+    @Option(names = "--awq-gqa-output", description = "AWQ: also scale v_proj -> o_proj under grouped-query attention (one scale per kv channel).")
+    boolean awqGqaOutput;
+
+    @Option(names = "--awq-max-tokens", paramLabel = "N", description = "AWQ: cache at most N tokens of each layer's inputs (default: all calibration tokens).")
+    Long awqMaxTokens;
+
     @Mixin GgufOptions gguf = new GgufOptions();
 
     @Option(names = "--memory", paramLabel = "SIZE", description = "Memory budget, e.g. 8g or 512m (default: 60%% of the heap); hidden states beyond it spill to disk.")
@@ -94,9 +116,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream log = System.err;
-        Format fmt = format != null ? format : Format.gptq;
+        Format fmt = format != null ? format : method == Method.awq ? Format.awq : Format.gptq;
         if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
         AtomicOutput.checkTarget(output, overwrite || resume, model);
+        if (method == Method.awq) return awq(fmt, log);
         QuantConfig cfg = new QuantConfig(bits, groupSize, sym == null || sym,
                 actOrder, staticGroups, damp, blockSize, mseClip);
 
@@ -121,6 +145,36 @@ public final class QuantizeCommand implements Callable<Integer> {
         deleteWorkDir();
         System.out.printf(Locale.ROOT, "wrote %s (%s %d-bit, group %d, %s) in %.1fs%n", output, method, bits, groupSize,
                 cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
+        return 0;
+    }
+
+    /** AWQ: search, fold and clip per layer through the runner, RTN of the scaled weights, AWQ GEMM or GPTQ output. */
+    private int awq(Format fmt, PrintStream log) {
+        if (actOrder) throw new CalqException("--act-order does not apply to AWQ");
+        if (fmt == Format.awq && bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + bits + " bits");
+        QuantConfig cfg = new QuantConfig(bits, groupSize, sym != null && sym, false, false, damp, blockSize, mseClip);
+        AwqConfig awqConfig;
+        try {
+            awqConfig = new AwqConfig(awqGrid, duoScaling, awqClip, maxShrink, 20, 512, awqGqaOutput);
+        } catch (IllegalArgumentException e) {
+            throw new CalqException(e.getMessage());
+        }
+        long start = System.nanoTime();
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            LlamaModel llama = loaded.model();
+            Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
+            List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.AWQ);
+            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
+            AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, awqConfig, awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
+            runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens, log);
+            log.print(awq.reportTable());
+            long shard = dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES;
+            if (fmt == Format.awq) awq.writeAwq(model, loaded.weights(), output, overwrite || resume, shard);
+            else for (String w : awq.writeGptq(model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
+        }
+        deleteWorkDir();
+        System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, fmt, bits, groupSize,
+                cfg.sym() ? "symmetric" : "zero points", (System.nanoTime() - start) / 1e9);
         return 0;
     }
 

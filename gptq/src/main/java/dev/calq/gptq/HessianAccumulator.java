@@ -18,6 +18,7 @@ public final class HessianAccumulator {
     private final double[] sum; // upper triangle valid
     private long tokens;
     private float[] padded = new float[0];
+    private float[] packed = new float[0];
 
     /** @param name what the messages call this input, e.g. "layer 3 ATTN_IN" */
     public HessianAccumulator(String name, int dim) {
@@ -51,7 +52,8 @@ public final class HessianAccumulator {
                 padded[t * pd + c] = v;
             }
         }
-        GramKernel.accumulateUpper(padded, rows, dim, sum);
+        if (packed.length < GramKernel.packedSize(rows, dim)) packed = new float[GramKernel.packedSize(rows, dim)];
+        GramKernel.accumulateUpper(padded, rows, dim, packed, sum);
         tokens += rows;
     }
 

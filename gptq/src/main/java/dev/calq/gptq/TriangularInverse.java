@@ -32,7 +32,6 @@ final class TriangularInverse {
     private static void strip(double[] l, int n, double[] x, int ld, int j0) {
         int L = D.length();
         DoubleVector zero = DoubleVector.zero(D);
-        DoubleVector[] acc = new DoubleVector[16];
         // Rows above j0 are zero in this strip (X is lower triangular); start at the row block containing j0.
         for (int i0 = Math.min(j0, n) / 4 * 4; i0 < n; i0 += 4) {
             int rows = Math.min(4, n - i0);
@@ -52,20 +51,22 @@ final class TriangularInverse {
                 c = DoubleVector.broadcast(D, l[r3 + k]);
                 a30 = b0.fma(c, a30); a31 = b1.fma(c, a31); a32 = b2.fma(c, a32); a33 = b3.fma(c, a33);
             }
-            acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03; acc[4] = a10; acc[5] = a11; acc[6] = a12; acc[7] = a13;
-            acc[8] = a20; acc[9] = a21; acc[10] = a22; acc[11] = a23; acc[12] = a30; acc[13] = a31; acc[14] = a32; acc[15] = a33;
-            // The rows of this block in order: add the block's earlier (now final) rows, then divide.
+            // Partial sums into the block's rows, then the block's own triangle row by row.
+            int x0 = i0 * ld + j0;
+            a00.intoArray(x, x0); a01.intoArray(x, x0 + L); a02.intoArray(x, x0 + 2 * L); a03.intoArray(x, x0 + 3 * L);
+            if (rows > 1) { a10.intoArray(x, x0 + ld); a11.intoArray(x, x0 + ld + L); a12.intoArray(x, x0 + ld + 2 * L); a13.intoArray(x, x0 + ld + 3 * L); }
+            if (rows > 2) { int o = x0 + 2 * ld; a20.intoArray(x, o); a21.intoArray(x, o + L); a22.intoArray(x, o + 2 * L); a23.intoArray(x, o + 3 * L); }
+            if (rows > 3) { int o = x0 + 3 * ld; a30.intoArray(x, o); a31.intoArray(x, o + L); a32.intoArray(x, o + 2 * L); a33.intoArray(x, o + 3 * L); }
             for (int r = 0; r < rows; r++) {
-                int i = i0 + r;
+                int i = i0 + r, xi = i * ld + j0;
                 for (int k = i0; k < i; k++) {
-                    DoubleVector c = DoubleVector.broadcast(D, l[i * n + k]);
-                    int xb = k * ld + j0;
-                    for (int v = 0; v < 4; v++) acc[4 * r + v] = DoubleVector.fromArray(D, x, xb + v * L).fma(c, acc[4 * r + v]);
+                    double c = l[i * n + k];
+                    int xk = k * ld + j0;
+                    for (int j = 0; j < STRIP; j++) x[xi + j] = Math.fma(c, x[xk + j], x[xi + j]);
                 }
                 double inv = 1.0 / l[i * n + i];
-                int xb = i * ld + j0;
-                for (int v = 0; v < 4; v++) acc[4 * r + v].neg().mul(inv).intoArray(x, xb + v * L);
-                if (i >= j0 && i < j0 + STRIP) x[xb + (i - j0)] += inv; // the delta_ij term
+                for (int j = 0; j < STRIP; j++) x[xi + j] = -x[xi + j] * inv;
+                if (i >= j0 && i < j0 + STRIP) x[xi + (i - j0)] += inv; // the delta_ij term
             }
         }
     }

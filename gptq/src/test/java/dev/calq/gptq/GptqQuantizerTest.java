@@ -87,6 +87,21 @@ class GptqQuantizerTest {
     }
 
     @Test
+    void gptqAlsoBeatsRtnOnHeldOutActivationsOfTheSameDistribution() {
+        Random rnd = new Random(12);
+        int out = 32, in = 96, tokens = 1000;
+        float[] calib = TestData.correlated(new Random(99), rnd, tokens, in);
+        float[] heldOut = TestData.correlated(new Random(99), rnd, tokens, in);
+        double[] h = TestData.hessian(calib, tokens, in);
+        float[] w = TestData.gaussian(rnd, out * in, 0.02);
+        QuantConfig cfg = QuantConfig.defaults().withGroupSize(32).withActOrder(true);
+        float[] g = GptqQuantizer.quantize(w, out, in, h, cfg).dequantize();
+        float[] r = Rtn.quantize(w, out, in, cfg).dequantize();
+        double eg = TestData.outputError(w, g, out, in, heldOut, tokens), er = TestData.outputError(w, r, out, in, heldOut, tokens);
+        assertTrue(eg < 0.8 * er, "held out: gptq " + eg + " rtn " + er);
+    }
+
+    @Test
     void matchesAPlainColumnByColumnDoubleImplementation() {
         // The reference algorithm without blocks or lazy updates; codes may differ only where float32 rounding
         // puts a value on a rounding boundary.

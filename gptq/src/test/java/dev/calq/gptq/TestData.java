@@ -14,11 +14,16 @@ final class TestData {
 
     /** tokens x dim activations with correlated channels (a random mixing of fewer latent factors plus noise). */
     static float[] correlated(Random rnd, int tokens, int dim) {
+        return correlated(rnd, rnd, tokens, dim);
+    }
+
+    /** As above, the channel mixing drawn from {@code mixRnd}: equal seeds give samples of one distribution. */
+    static float[] correlated(Random mixRnd, Random rnd, int tokens, int dim) {
         int latent = Math.max(2, dim / 4);
         double[] mix = new double[latent * dim];
-        for (int i = 0; i < mix.length; i++) mix[i] = rnd.nextGaussian();
+        for (int i = 0; i < mix.length; i++) mix[i] = mixRnd.nextGaussian();
         double[] chanScale = new double[dim];
-        for (int c = 0; c < dim; c++) chanScale[c] = Math.exp(rnd.nextGaussian());
+        for (int c = 0; c < dim; c++) chanScale[c] = Math.exp(mixRnd.nextGaussian());
         float[] x = new float[tokens * dim];
         double[] z = new double[latent];
         for (int t = 0; t < tokens; t++) {

@@ -4,7 +4,7 @@ import dev.calq.calibration.model.LlamaModel;
 import dev.calq.formats.CalqException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.stream.IntStream;
+import dev.calq.calibration.kernels.Parallel;
 
 /**
  * Perplexity of a model over a token stream, window by window (each a whole sequence through the model), keeping
@@ -54,35 +54,21 @@ public final class PerplexityEvaluator {
         if (scored <= 0) throw new CalqException("--ctx " + ctx + " is too small: no position would be scored");
         RunningStats nll = new RunningStats();
         KlDivergence kl = base == null ? null : new KlDivergence();
-        double[] lse = new double[scored];
-        double[] nlls = new double[scored];
-        double[] kls = new double[scored];
-        boolean[] same = new boolean[scored];
-        double[] baseNll = new double[scored];
+        WindowScores sc = new WindowScores(scored);
         long start = System.nanoTime();
         for (int w = 0; w < windows; w++) {
             int[] in = method.window(tokens, ctx, w, bosId);
             float[] logits = model.forward(in, first, observer);
             long baseIndex = (long) w * scored;
-            IntStream.range(0, scored).parallel().forEach(r -> {
-                int off = r * vocab, target = in[first + r + 1];
-                lse[r] = LogSoftmax.logSumExp(logits, off, vocab);
-                nlls[r] = lse[r] - logits[off + target];
-                if (base != null) {
-                    float[] row = ROW.get();
-                    if (row == null || row.length != vocab) ROW.set(row = new float[vocab]);
-                    base.logProbs(baseIndex + r, row);
-                    kls[r] = KlDivergence.position(row, logits, off, lse[r], vocab);
-                    same[r] = LogSoftmax.argmax(row, 0, vocab) == LogSoftmax.argmax(logits, off, vocab);
-                    baseNll[r] = -row[target];
-                }
+            Parallel.forRange(scored, 8, (from, to) -> {
+                for (int r = from; r < to; r++) sc.score(logits, in, first, r, vocab, baseIndex, base);
             });
             for (int r = 0; r < scored; r++) {
-                nll.add(nlls[r]);
-                if (kl != null) kl.add(kls[r], same[r], baseNll[r]);
+                nll.add(sc.nll[r]);
+                if (kl != null) kl.add(sc.kl[r], sc.sameTop[r], sc.baseNll[r]);
                 if (save != null) {
                     try {
-                        save.append(logits, r * vocab, lse[r]);
+                        save.append(logits, r * vocab, sc.lse[r]);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
@@ -93,5 +79,33 @@ public final class PerplexityEvaluator {
         double seconds = (System.nanoTime() - start) / 1e9;
         return new Result(method, ctx, windows, (long) windows * ctx, nll.count(), nll.perplexity(),
                 nll.perplexityUncertainty(), seconds, kl == null ? null : kl.summary());
+    }
+
+    /** One window's per-position results, filled in parallel and then added up in order (deterministic sums). */
+    private static final class WindowScores {
+        final double[] lse, nll, kl, baseNll;
+        final boolean[] sameTop;
+
+        WindowScores(int n) {
+            lse = new double[n];
+            nll = new double[n];
+            kl = new double[n];
+            baseNll = new double[n];
+            sameTop = new boolean[n];
+        }
+
+        /** Scores the prediction at position first + r (and, with a base, KL, top-1 agreement, the base NLL). */
+        void score(float[] logits, int[] in, int first, int r, int vocab, long baseIndex, LogProbFile.Reader base) {
+            int off = r * vocab, target = in[first + r + 1];
+            lse[r] = LogSoftmax.logSumExp(logits, off, vocab);
+            nll[r] = lse[r] - logits[off + target];
+            if (base == null) return;
+            float[] row = ROW.get();
+            if (row == null || row.length != vocab) ROW.set(row = new float[vocab]);
+            base.logProbs(baseIndex + r, row);
+            kl[r] = KlDivergence.position(row, logits, off, lse[r], vocab);
+            sameTop[r] = LogSoftmax.argmax(row, 0, vocab) == LogSoftmax.argmax(logits, off, vocab);
+            baseNll[r] = -row[target];
+        }
     }
 }

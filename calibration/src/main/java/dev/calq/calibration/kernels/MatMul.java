@@ -71,25 +71,39 @@ public final class MatMul {
                 int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
                 for (int kb = 0; kb < k; kb += KC) {
                     int kc = Math.min(KC, k - kb);
-                    float[] panel;
-                    int pOff, ldp;
-                    if (cols == NR) { // full panel: read B in place
-                        panel = b;
-                        pOff = bOff + kb * ldb + j0;
-                        ldp = ldb;
-                    } else {          // ragged edge: copy into a zero-padded panel so the kernel never reads past n
-                        panel = s.packedW(KC * NR);
-                        pOff = 0;
-                        ldp = NR;
-                        for (int p = 0; p < kc; p++) {
-                            System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
-                            Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
-                        }
+                    // Copy even full panels: the kernel needs B's stride to be the constant NR (see MicroKernel)
+                    float[] panel = s.packedW(KC * NR);
+                    for (int p = 0; p < kc; p++) {
+                        System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
+                        if (cols < NR) Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
                     }
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, pOff, ldp, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0,
+                            (t / splits & 1) == 1);
                 }
             }
         });
+    }
+
+    /**
+     * Runs the kernels on tiny problems until C2 has compiled them (~3000 calls; about half a second of one core,
+     * a few seconds on a loaded machine). Until then the Vector API runs boxed, hundreds of times slower, and the
+     * first full-size call pays for it (4.5 s measured for one 512x512x1536 call on a loaded machine). Also warms
+     * {@link VectorOps}. Optional; call it once, e.g. on a background thread while the model loads.
+     */
+    public static void warmUp() {
+        int m = MR, k = 32, n = NR;
+        float[] a = new float[m * k], w = new float[n * k], c = new float[m * n];
+        for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.25f;
+        WeightMatrix f32 = WeightMatrix.of(w, n, k);
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[n * k]);
+        WeightMatrix bf16 = WeightMatrix.of(new dev.calq.formats.tensor.Tensor("warm-up", dev.calq.formats.tensor.DType.BF16,
+                new long[] {n, k}, seg));
+        for (int i = 0; i < 3000; i++) {
+            MatMul.mulTransposed(a, m, f32, c);
+            if (i % 3 == 0) MatMul.mulTransposed(a, m, bf16, c);
+            if (i % 3 == 1) MatMul.mul(a, 0, k, w, 0, n, c, 0, n, m, n, k, true);
+        }
+        VectorOps.warmUp();
     }
 
     /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
@@ -118,7 +132,7 @@ public final class MatMul {
                     int kc = Math.min(KC, k - kb);
                     w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
                     packTransposed(tile, cols, kc, packed);
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, 0, NR, kc, c, cOff + j0, ldc, cols, kb > 0);
+                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, kc, c, cOff + j0, ldc, cols, kb > 0, (t / splits & 1) == 1);
                 }
             }
         });
@@ -127,16 +141,21 @@ public final class MatMul {
     /**
      * Row panels [q0, q1) of A (MR rows each) against one k-block of one B panel. Full panels are read from A in
      * place; the last, ragged one from {@code tail}, a zero-padded MR x k copy.
+     *
+     * <p>Odd column panels walk the rows bottom-up. Neighbouring panels usually run at the same time on different
+     * cores, and a row of C is not cache-line aligned, so both write the line that straddles their border; walking
+     * in opposite directions they meet once instead of on every row.
      */
     private static void panelRows(float[] a, int aOff, int lda, float[] tail, int k, int kb, int q0, int q1, int m,
-                                  float[] b, int bOff, int ldb, int kc, float[] c, int cOff, int ldc, int cols, boolean acc) {
+                                  float[] b, int kc, float[] c, int cOff, int ldc, int cols, boolean acc, boolean upward) {
         float[] ct = SCRATCH.get().cTile;
-        for (int q = q0; q < q1; q++) {
+        for (int step = 0; step < q1 - q0; step++) {
+            int q = upward ? q1 - 1 - step : q0 + step;
             int i = q * MR, rows = Math.min(MR, m - i);
             if (rows == MR)
-                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
+                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, 0, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
             else
-                MicroKernel.kernel6x4(tail, kb, k, b, bOff, ldb, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
+                MicroKernel.kernel6x4(tail, kb, k, b, 0, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
         }
     }
 

@@ -23,7 +23,7 @@ public final class VectorOps {
         }
         for (; i + L <= n; i += L)
             s0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
     }
@@ -94,12 +94,12 @@ public final class VectorOps {
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector vg = FloatVector.fromArray(S, g, gOff + i);
-            FloatVector sig = one.div(one.add(vg.neg().lanewise(VectorOperators.EXP)));
+            FloatVector sig = one.div(one.add(VectorMath.exp(vg.neg())));
             vg.mul(sig).mul(FloatVector.fromArray(S, u, uOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             float v = g[gOff + i];
-            out[outOff + i] = v / (1f + (float) Math.exp(-v)) * u[uOff + i];
+            out[outOff + i] = v / (1f + VectorMath.exp(-v)) * u[uOff + i];
         }
     }
 
@@ -126,16 +126,33 @@ public final class VectorOps {
         FloatVector vmax = FloatVector.broadcast(S, max), vsum = FloatVector.zero(S);
         i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, off + i).sub(vmax));
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(vsum);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = VectorMath.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
         scale(x, off, n, 1f / sum);
+    }
+
+    /** Runs each helper on small rows until C2 compiles it (the Vector API is boxed and very slow before). */
+    static void warmUp() {
+        float[] x = new float[100], y = new float[100], w = new float[100];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i % 13) * 0.1f - 0.6f;
+            w[i] = 1f;
+        }
+        for (int i = 0; i < 5000; i++) {
+            System.arraycopy(x, 0, y, 0, x.length);
+            softmax(y, 0, y.length);
+            siluMul(x, 0, x, 0, y, 0, x.length);
+            rmsNormRow(x, 0, w, 1e-5f, y, 0, x.length);
+            axpy(0.5f, x, 0, y, 0, x.length);
+            add(y, 0, x, 0, x.length);
+        }
     }
 }

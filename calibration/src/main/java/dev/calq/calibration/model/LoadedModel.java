@@ -6,7 +6,8 @@ import java.nio.file.Path;
 
 /**
  * A model opened by {@link ModelLoader}: its config, its weights by Hugging Face name (memory-mapped, or dequantized
- * by a quantized-format reader) and the folder holding its tokenizer files. Close it to unmap the weights.
+ * by a quantized-format reader) and where its tokenizer is: the folder holding its tokenizer files, or the GGUF file
+ * whose metadata holds it ({@code Tokenizers.load} takes either). Close it to unmap the weights.
  */
 public record LoadedModel(Path path, ModelConfig config, TensorSource weights, Path tokenizerDir, String format)
         implements AutoCloseable {

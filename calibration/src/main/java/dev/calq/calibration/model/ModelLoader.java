@@ -13,6 +13,7 @@ import java.util.List;
  */
 public final class ModelLoader {
     private static final List<ModelReader> READERS = List.of(
+            new GgufModelReader(),
             new QuantizedFolderReader(),
             new SafetensorsFolderReader());
 
@@ -21,6 +22,6 @@ public final class ModelLoader {
     public static LoadedModel load(Path path) {
         if (!Files.exists(path)) throw CalqException.file(path, "not found");
         for (ModelReader r : READERS) if (r.accepts(path)) return r.open(path);
-        throw CalqException.file(path, "not a model: expected a Hugging Face folder with config.json and model.safetensors");
+        throw CalqException.file(path, "not a model: expected a Hugging Face folder with config.json and model.safetensors, or a .gguf file");
     }
 }

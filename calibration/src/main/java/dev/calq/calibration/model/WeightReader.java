@@ -1,6 +1,7 @@
 package dev.calq.calibration.model;
 
 import dev.calq.formats.CalqException;
+import dev.calq.formats.tensor.DType;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
 import java.util.Arrays;
@@ -25,7 +26,7 @@ final class WeightReader {
         if (!source.contains(name))
             throw new CalqException(origin + ": tensor " + name + " is missing (the config.json expects it)");
         Tensor t = source.get(name);
-        if (!t.dtype().isFloat())
+        if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16)
             throw new CalqException(origin + ": tensor " + name + " has type " + t.dtype() + "; expected F32, F16 or BF16");
         if (!Arrays.equals(t.shape(), shape))
             throw new CalqException(origin + ": tensor " + name + " has shape " + Arrays.toString(t.shape())

@@ -41,10 +41,27 @@ class MatMulTest {
 
     @Test
     void largeShapeUsesEveryPanelAndRowSplit() {
-        int m = 131, n = 1000, k = 520; // several k-blocks, ragged last panel and row block
+        int m = 131, n = 1000, k = MatMul.KC + 8; // two k-blocks, ragged last panel and row block
         float[] a = random(m * k), w = random(n * k), c = new float[m * n];
         MatMul.mulTransposed(a, m, WeightMatrix.of(w, n, k), c);
         checkNT(a, 0, k, w, 0, k, c, 0, n, m, n, k, "large");
+    }
+
+    @Test
+    void mulOverSeveralKBlocksAccumulatesEveryBlock() {
+        int m = 13, n = 70, k = 2 * MatMul.KC + 9, lda = k + 1, ldb = n + 2, ldc = n;
+        float[] a = random(m * lda), b = random(k * ldb), c = random(m * ldc), before = c.clone();
+        MatMul.mul(a, 0, lda, b, 0, ldb, c, 0, ldc, m, n, k, true);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = before[i * ldc + j], abs = Math.abs(s);
+                for (int p = 0; p < k; p++) {
+                    double t = (double) a[i * lda + p] * b[p * ldb + j];
+                    s += t;
+                    abs += Math.abs(t);
+                }
+                assertClose(s, abs, k + 1, c[i * ldc + j], "deep mul at " + i + "," + j);
+            }
     }
 
     @Test

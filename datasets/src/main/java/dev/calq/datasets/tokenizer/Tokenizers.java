@@ -3,6 +3,8 @@ package dev.calq.datasets.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufSentencePiece;
 import dev.calq.formats.tokenizer.SentencePieceModelFile;
 
 import java.io.IOException;
@@ -28,9 +30,11 @@ public final class Tokenizers {
 
     private Tokenizers() {}
 
+    /** The tokenizer of a model folder, or of a GGUF file (from its tokenizer.ggml.* metadata). */
     public static Tokenizer load(Path modelDir) { return load(modelDir, Choice.AUTO); }
 
     public static Tokenizer load(Path modelDir, Choice choice) {
+        if (Files.isRegularFile(modelDir) && GgufFile.hasMagic(modelDir)) return fromGguf(modelDir);
         Path spm = modelDir.resolve("tokenizer.model");
         Path hf = modelDir.resolve("tokenizer.json");
         boolean hasSpm = Files.isRegularFile(spm), hasHf = Files.isRegularFile(hf);
@@ -76,6 +80,17 @@ public final class Tokenizers {
         int eos = specialId(tokConfig, "eos_token", config, "eos_token_id", ids, -1, modelDir);
         boolean addBos = addBos(tokConfig, templateBos >= 0 && templateBos == bos);
         return HfTokenizer.load(hf, bos, eos, addBos, vocab);
+    }
+
+    /**
+     * The SentencePiece tokenizer a GGUF file carries (tokenizer.ggml.model "llama"), with its bos/eos ids and
+     * add_bos_token; other tokenizer kinds fail with a hint to pass the original folder instead.
+     */
+    public static SentencePieceTokenizer fromGguf(Path ggufFile) {
+        try (GgufFile f = GgufFile.open(ggufFile)) {
+            GgufSentencePiece sp = GgufSentencePiece.read(f);
+            return new SentencePieceTokenizer(sp.model(), sp.model().bosId(), sp.model().eosId(), sp.addBos());
+        }
     }
 
     private static boolean addBos(JsonNode tokConfig, boolean fallback) {

@@ -152,11 +152,18 @@ public final class GgufWriter implements AutoCloseable {
                 throw CalqException.file(file, s.name() + ": " + s.ne().length + " dims (1 to " + Gguf.MAX_DIMS + " allowed)");
             if (s.ne()[0] % s.type().blockSize() != 0)
                 throw CalqException.file(file, s.name() + ": row length " + s.ne()[0] + " is not a multiple of " + s.type() + "'s block size " + s.type().blockSize());
-            GgufTensorInfo info = new GgufTensorInfo(s.name(), s.type(), s.ne(), offset);
+            GgufTensorInfo info = new GgufTensorInfo(s.name(), s.type(), withoutTrailingOnes(s.ne()), offset);
             out.add(info);
             offset += Gguf.pad(info.byteSize(), alignment);
         }
         return out;
+    }
+
+    /** ggml stores ggml_n_dims dims: trailing dims of size 1 are dropped (at least one dim stays). */
+    static long[] withoutTrailingOnes(long[] ne) {
+        int n = ne.length;
+        while (n > 1 && ne[n - 1] == 1) n--;
+        return java.util.Arrays.copyOf(ne, n);
     }
 
     private static void writeValue(LittleEndianSink out, GgufValueType type, Object v) {

@@ -39,4 +39,26 @@ public final class LlamaTensorNames {
                 .orElseThrow(() -> new CalqException("tensor " + hf + " has no llama.cpp name (unsupported layer kind)"));
         return toGguf(ref.role(), ref.layer());
     }
+
+    /**
+     * The Hugging Face name of a llama.cpp name (the inverse of {@link #toGguf}), or null for tensors that have
+     * none (rope_freqs.weight, or kinds calq does not run).
+     */
+    public static String toHf(String gguf) {
+        int layer = -1;
+        if (gguf.startsWith("blk.")) {
+            int dot = gguf.indexOf('.', 4);
+            if (dot < 0) return null;
+            try {
+                layer = Integer.parseInt(gguf.substring(4, dot));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        for (WeightRole role : WeightRole.values()) {
+            if (role.perLayer() != (layer >= 0)) continue;
+            if (toGguf(role, layer).equals(gguf)) return role.tensorName(layer);
+        }
+        return null;
+    }
 }

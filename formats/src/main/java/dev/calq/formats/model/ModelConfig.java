@@ -81,6 +81,15 @@ public record ModelConfig(
         return c;
     }
 
+    /**
+     * This config after the checks {@link #load} applies (head counts, head_dim, positive sizes), for readers that
+     * build a config from another format's metadata (GGUF); a fault names {@code file}.
+     */
+    public ModelConfig validated(Path file) {
+        validate(file);
+        return this;
+    }
+
     private void validate(Path file) {
         if (numHeads <= 0 || numKvHeads <= 0 || numHeads % numKvHeads != 0)
             throw CalqException.file(file, "num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);

@@ -83,7 +83,10 @@ public final class QuantizedCheckpointWriter {
             for (Path p : files.sorted().toList()) {
                 String name = p.getFileName().toString();
                 if (!Files.isRegularFile(p)) continue;
-                if (COPIED_PREFIXES.stream().anyMatch(name::startsWith)) Files.copy(p, temp.resolve(name));
+                if (COPIED_PREFIXES.stream().anyMatch(name::startsWith)) {
+                    Path copy = Files.copy(p, temp.resolve(name));
+                    copy.toFile().setWritable(true, true); // the copy keeps a read-only source's mode otherwise
+                }
             }
         }
     }

@@ -126,4 +126,20 @@ class GgufRoundTripTest {
         assertThrows(CalqException.class, () -> writeSample(f, null));
         assertTrue(GgufFile.hasMagic(f));
     }
+
+    @Test
+    void trailingUnitDimsAreDroppedAsGgmlDoes() {
+        Path f = dir.resolve("dims.gguf");
+        try (GgufWriter w = GgufWriter.create(f, false, Map.of(), List.of(
+                new GgufWriter.Spec("v", GgmlType.F32, new long[] {8, 1, 1}),
+                new GgufWriter.Spec("m", GgmlType.F32, new long[] {2, 1, 3})))) {
+            w.write("v", MemorySegment.ofArray(new byte[32]));
+            w.write("m", MemorySegment.ofArray(new byte[24]));
+            w.finish();
+        }
+        try (GgufFile g = GgufFile.open(f)) {
+            assertArrayEquals(new long[] {8}, g.tensor("v").ne());
+            assertArrayEquals(new long[] {2, 1, 3}, g.tensor("m").ne());
+        }
+    }
 }

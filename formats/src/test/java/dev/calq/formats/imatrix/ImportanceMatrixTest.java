@@ -59,7 +59,7 @@ class ImportanceMatrixTest {
         m.write(f, false);
         try (GgufFile g = GgufFile.open(f)) {
             assertEquals("imatrix", g.get("general.type").asString());
-            assertArrayEquals(new long[] {37, 1}, g.tensor("blk.0.attn_q.weight.in_sum2").ne());
+            assertArrayEquals(new long[] {37}, g.tensor("blk.0.attn_q.weight.in_sum2").ne()); // trailing 1s dropped, as ggml writes
             assertArrayEquals(new long[] {1, 3}, g.tensor("blk.1.ffn_up_exps.weight.counts").ne());
         }
         ImportanceMatrix back = ImportanceMatrix.read(f);

@@ -1,30 +1,12 @@
 package dev.calq.formats.gguf.quant;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
 /** BF16: the top 16 bits of a float32, rounded to nearest even (NaNs kept, made quiet), as ggml does. */
-final class BF16Codec extends RowCodec {
-    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
+final class BF16Codec extends HalfCodec {
     BF16Codec() { super(GgmlType.BF16); }
 
-    /** Writes straight into the segment: for a 2-byte type the row buffer would cost more than the conversion. */
     @Override
-    public void quantize(float[] src, int srcOff, int nrows, int ne0, float[] importance, MemorySegment dst, long dstOff) {
-        checkShape(ne0, importance);
-        long n = (long) nrows * ne0;
-        for (int i = 0; i < n; i++) dst.set(LE_SHORT, dstOff + 2L * i, QuantMath.floatToBf16(src[srcOff + i]));
-    }
+    short toHalf(float v) { return QuantMath.floatToBf16(v); }
 
     @Override
-    void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
-        for (int i = 0; i < ne0; i++) QuantMath.putShort(out, outOff + 2 * i, QuantMath.floatToBf16(x[xOff + i]));
-    }
-
-    @Override
-    void decodeRow(byte[] in, int inOff, int ne0, float[] y, int yOff) {
-        for (int i = 0; i < ne0; i++) y[yOff + i] = QuantMath.bf16ToFloat(QuantMath.getShort(in, inOff + 2 * i));
-    }
+    float fromHalf(short h) { return QuantMath.bf16ToFloat(h); }
 }

@@ -33,16 +33,8 @@ final class Iq4Search {
             int xb = xo + ib * BLOCK;
             if (qw != null) QuantMath.importanceWeights(qw, qwo + ib * BLOCK, x, xb, BLOCK, sigma2, weight);
             else for (int j = 0; j < BLOCK; j++) weight[j] = x[xb + j] * x[xb + j];
-            float amax = 0;
-            float max = 0;
-            for (int j = 0; j < BLOCK; j++) {
-                float ax = Math.abs(x[xb + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[xb + j];
-                }
-            }
-            if (amax < GROUP_MAX_EPS) {
+            float max = QuantMath.signedAbsMax(x, xb, BLOCK);
+            if (Math.abs(max) < GROUP_MAX_EPS) {
                 scales[ib] = 0;
                 continue;
             }

@@ -18,40 +18,23 @@ final class Q4_0Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        byte[] L = new byte[QK];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 8, false, (b, d, m, L) -> {
             int o = outOff + b * BYTES;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQx(QK, 8, x, xb, L, 0, 1, weight, 0);
             QuantMath.putHalf(out, o, d);
             for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
-        }
+        });
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
+        int[] q = new int[QK];
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
             int o = outOff + b * BYTES;
-            float amax = 0;
-            float max = 0;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xb + j];
-                if (amax < Math.abs(v)) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -8;
+            float d = BlockVectors.signedAbsMax(x, xb) / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
             QuantMath.putHalf(out, o, d);
-            for (int j = 0; j < 16; j++) {
-                int q0 = Math.min(15, (byte) (int) (x[xb + j] * id + 8.5f));
-                int q1 = Math.min(15, (byte) (int) (x[xb + 16 + j] * id + 8.5f));
-                out[o + 2 + j] = (byte) (q0 | (q1 << 4));
-            }
+            BlockVectors.truncatedLevels(x, xb, 0.0f, id, 8.5f, 15, q);
+            for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (q[j] | (q[j + 16] << 4));
         }
     }
 

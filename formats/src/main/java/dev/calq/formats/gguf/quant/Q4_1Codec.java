@@ -17,41 +17,27 @@ final class Q4_1Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        byte[] L = new byte[QK];
-        float[] min = new float[1];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 15, true, (b, d, m, L) -> {
             int o = outOff + b * BYTES;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQkx(QK, 15, x, xb, weight, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             QuantMath.putHalf(out, o, d);
-            QuantMath.putHalf(out, o + 2, -min[0]);
+            QuantMath.putHalf(out, o + 2, m);
             for (int j = 0; j < 16; j++) out[o + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));
-        }
+        });
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
+        int[] q = new int[QK];
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
             int o = outOff + b * BYTES;
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xb + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
+            float min = BlockVectors.min(x, xb);
+            float max = BlockVectors.max(x, xb);
             float d = (max - min) / 15;
             float id = d != 0 ? 1.0f / d : 0.0f;
             QuantMath.putHalf(out, o, d);
             QuantMath.putHalf(out, o + 2, min);
-            for (int j = 0; j < 16; j++) {
-                int q0 = Math.min(15, (byte) (int) ((x[xb + j] - min) * id + 0.5f));
-                int q1 = Math.min(15, (byte) (int) ((x[xb + 16 + j] - min) * id + 0.5f));
-                out[o + 4 + j] = (byte) (q0 | (q1 << 4));
-            }
+            BlockVectors.truncatedLevels(x, xb, min, id, 0.5f, 15, q);
+            for (int j = 0; j < 16; j++) out[o + 4 + j] = (byte) (q[j] | (q[j + 16] << 4));
         }
     }
 

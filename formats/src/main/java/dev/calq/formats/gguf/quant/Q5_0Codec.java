@@ -18,33 +18,18 @@ final class Q5_0Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        byte[] L = new byte[QK];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQx(QK, 16, x, xb, L, 0, 1, weight, 0);
-            pack(d, L, out, outOff + b * BYTES);
-        }
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 16, false, (b, d, m, L) -> pack(d, L, out, outOff + b * BYTES));
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
         byte[] L = new byte[QK];
+        int[] q = new int[QK];
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
-            float amax = 0;
-            float max = 0;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xb + j];
-                if (amax < Math.abs(v)) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -16;
+            float d = BlockVectors.signedAbsMax(x, xb) / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
-            for (int j = 0; j < QK; j++) L[j] = (byte) Math.min(31, (byte) (int) (x[xb + j] * id + 16.5f));
+            BlockVectors.truncatedLevels(x, xb, 0.0f, id, 16.5f, 31, q);
+            for (int j = 0; j < QK; j++) L[j] = (byte) q[j];
             pack(d, L, out, outOff + b * BYTES);
         }
     }

@@ -13,42 +13,33 @@ final class Q5_1Codec extends RowCodec {
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
-        byte[] L = new byte[QK];
         if (qw == null) {
-            encodeReference(x, xOff, ne0, L, out, outOff);
+            encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
-        float[] weight = new float[QK];
-        float[] min = new float[1];
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 31, true, (b, d, m, L) -> {
             int o = outOff + b * BYTES;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            float d = VectorSearch.local().makeQkx(QK, 31, x, xb, weight, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             QuantMath.putHalf(out, o, d);
-            QuantMath.putHalf(out, o + 2, -min[0]);
+            QuantMath.putHalf(out, o + 2, m);
             Q5_0Codec.packBits(L, out, o + 4);
-        }
+        });
     }
 
-    private static void encodeReference(float[] x, int xOff, int ne0, byte[] L, byte[] out, int outOff) {
+    private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {
+        byte[] L = new byte[QK];
+        int[] q = new int[QK];
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
             int o = outOff + b * BYTES;
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xb + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
+            float min = BlockVectors.min(x, xb);
+            float max = BlockVectors.max(x, xb);
             float d = (max - min) / 31;
             float id = d != 0 ? 1.0f / d : 0.0f;
             QuantMath.putHalf(out, o, d);
             QuantMath.putHalf(out, o + 2, min);
             // No clamp here, as in llama.cpp: a level of 32 from rounding wraps into the 5 stored bits.
-            for (int j = 0; j < QK; j++) L[j] = (byte) (int) ((x[xb + j] - min) * id + 0.5f);
+            BlockVectors.truncatedLevels(x, xb, min, id, 0.5f, 255, q);
+            for (int j = 0; j < QK; j++) L[j] = (byte) q[j];
             Q5_0Codec.packBits(L, out, o + 4);
         }
     }

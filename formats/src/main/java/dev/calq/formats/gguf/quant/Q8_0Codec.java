@@ -11,15 +11,15 @@ final class Q8_0Codec extends RowCodec {
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
+        int[] q = new int[QK];
         for (int b = 0; b < ne0 / QK; b++) {
             int xb = xOff + b * QK;
             int o = outOff + b * 34;
-            float amax = 0;
-            for (int j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[xb + j]));
-            float d = amax / 127;
+            float d = BlockVectors.absMax(x, xb) / 127;
             float id = d != 0 ? 1.0f / d : 0.0f;
             QuantMath.putHalf(out, o, d);
-            for (int j = 0; j < QK; j++) out[o + 2 + j] = (byte) QuantMath.roundAway(x[xb + j] * id);
+            BlockVectors.roundedLevels(x, xb, id, q);
+            for (int j = 0; j < QK; j++) out[o + 2 + j] = (byte) q[j];
         }
     }
 

@@ -66,6 +66,23 @@ final class QuantMath {
         }
     }
 
+    /**
+     * The first of n elements with the largest magnitude, or +0 when all are zero: ggml's scan that starts from
+     * max = amax = 0 and replaces only on a strictly larger magnitude.
+     */
+    static float signedAbsMax(float[] x, int off, int n) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[off + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[off + i];
+            }
+        }
+        return max;
+    }
+
     /** Sequential float sum of squares, in ggml's order. */
     static float sumSquares(float[] x, int off, int n) {
         float s = 0;

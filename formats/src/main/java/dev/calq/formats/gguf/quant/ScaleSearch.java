@@ -19,15 +19,8 @@ final class ScaleSearch {
      * is negative, so the most extreme weight maps to level -nmax).
      */
     static float makeQx(int n, int nmax, float[] x, int xo, byte[] L, int lo, int rmseType, float[] qw, int qwo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
+        float max = QuantMath.signedAbsMax(x, xo, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) L[lo + i] = 0;
             return 0f;
@@ -94,15 +87,8 @@ final class ScaleSearch {
      * [-nmax, nmax-1] are stored offset by nmax.
      */
     static float makeQ3(int n, int nmax, float[] x, int xo, byte[] L, int lo, boolean doRmse) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
+        float max = QuantMath.signedAbsMax(x, xo, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) L[lo + i] = 0;
             return 0f;

@@ -55,15 +55,8 @@ final class VectorSearch {
 
     /** Same contract and result as {@link ScaleSearch#makeQx} (rmseType 1 with qw, or 1..4 without). */
     float makeQx(int n, int nmax, float[] x, int xo, byte[] L, int lo, int rmseType, float[] qw, int qwo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
+        float max = QuantMath.signedAbsMax(x, xo, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS || rmseType <= 0) return ScaleSearch.makeQx(n, nmax, x, xo, L, lo, rmseType, qw, qwo);
         for (int i = 0; i < n; i++) {
             float xi = x[xo + i];

@@ -1,0 +1,176 @@
+package dev.calq.awq;
+
+import dev.calq.calibration.model.DecoderLayer;
+import dev.calq.calibration.model.InputSite;
+import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.model.LlamaModel;
+import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.runner.LayerMethod;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.awq.AwqCheckpointWriter;
+import dev.calq.formats.awq.AwqQuantizationConfig;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.safetensors.SafetensorsFile;
+import dev.calq.formats.safetensors.SafetensorsWriter;
+import dev.calq.formats.tensor.OverlayTensorSource;
+import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
+import dev.calq.gptq.GptqCheckpointWriter;
+import dev.calq.gptq.Rtn;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * AWQ over calq's {@link LlamaModel}, ready for {@code calq quantize --method awq}: the runner method (search, fold,
+ * clip per layer), then round to nearest of the scaled, clipped projections on the shared grid; the model is left
+ * holding the dequantized weights and scaled norms, and the results go to either checkpoint writer. Supports the
+ * runner's --resume through {@link #saveLayer}/{@link #loadLayer}.
+ */
+public final class AwqModelQuantizer implements LayerMethod {
+    private static final String LAYER_FILE = "awq-layer.safetensors";
+
+    private final LlamaModel model;
+    private final QuantConfig quant;
+    private final AwqMethod method;
+    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+    private final Map<String, Tensor> scaled = new LinkedHashMap<>();
+    private final List<AwqLayerSearch.Report> reports = new ArrayList<>();
+
+    /**
+     * @param quant            the grid (AWQ: 4 bits, groups of 128, sym = false for zero points; no act-order)
+     * @param maxTokensPerSite bound on one layer's cached inputs (see {@link LayerInputs})
+     */
+    public AwqModelQuantizer(LlamaModel model, QuantConfig quant, AwqConfig config, long maxTokensPerSite) {
+        if (quant.actOrder()) throw new CalqException("--act-order does not apply to AWQ (groups stay in column order)");
+        this.model = model;
+        this.quant = quant;
+        ModelConfig c = model.config();
+        int width = 2 * c.hiddenSize() + c.qDim() + c.intermediateSize();
+        this.method = new AwqMethod(l -> new DecoderLayerBlock(model.layer(l), c), new GridQuantizer(quant), config,
+                maxTokensPerSite, width, this::finish);
+    }
+
+    private void finish(int layer, AwqBlock block, AwqLayerSearch.Report report) {
+        reports.add(report);
+        for (Projection p : Projection.values()) {
+            String name = p.weightName(layer);
+            QuantizedLinear q = Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant);
+            quantized.put(name, q);
+            block.setWeight(p, q.dequantize());
+        }
+        for (Tensor t : AwqExport.scaledTensors(layer, block, true)) scaled.put(t.name(), t);
+    }
+
+    @Override public List<Set<InputSite>> stages() { return method.stages(); }
+
+    @Override public LinearInputObserver observer(int layer, Set<InputSite> stage) { return method.observer(layer, stage); }
+
+    @Override public boolean update(int layer, Set<InputSite> stage) { return method.update(layer, stage); }
+
+    @Override public long workingBytes(int tokensTotal) { return method.workingBytes(tokensTotal); }
+
+    /** The quantized projections by Hugging Face weight name, in layer order. */
+    public Map<String, QuantizedLinear> quantized() { return quantized; }
+
+    /** The scaled norms and v_proj/up_proj biases, by Hugging Face name. */
+    public Map<String, Tensor> scaledTensors() { return scaled; }
+
+    public List<AwqLayerSearch.Report> reports() { return reports; }
+
+    /** One line a layer: the chosen ratio per group (id: no scaling won) with its error against plain RTN's, times. */
+    public String reportTable() {
+        StringBuilder sb = new StringBuilder();
+        for (AwqLayerSearch.Report r : reports) {
+            sb.append(String.format(Locale.ROOT, "layer %d: scales %.1fs, clip %.1fs;", r.layer(), r.scaleSeconds(), r.clipSeconds()));
+            for (ScaleChoice s : r.scales())
+                sb.append(String.format(Locale.ROOT, " %s %s (%.3g vs %.3g)", s.group(),
+                        s.identity() ? "id" : String.format(Locale.ROOT, "r=%.2f", s.ratio()), s.error(), s.identityError()));
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Writes the AWQ GEMM checkpoint (needs 4 bits and groups that divide every input dimension). */
+    public void writeAwq(Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
+        if (quant.bits() != 4) throw new CalqException("the AWQ GEMM format stores 4-bit weights; use --format gptq for " + quant.bits() + " bits");
+        if (quant.groupSize() == -1) throw new CalqException("the AWQ GEMM format needs one positive group size (e.g. 128), not -1");
+        AwqCheckpointWriter w = new AwqCheckpointWriter(modelDir, source, new AwqQuantizationConfig(4, quant.groupSize(), !quant.sym()));
+        for (var e : quantized.entrySet()) {
+            String prefix = e.getKey().substring(0, e.getKey().length() - ".weight".length());
+            Tensor bias = scaled.get(prefix + ".bias");
+            float[] b = bias != null ? bias.toFloatArray() : source.contains(prefix + ".bias") ? source.get(prefix + ".bias").toFloatArray() : null;
+            w.add(AwqExport.toAwqLinear(prefix, e.getValue(), b));
+        }
+        for (Tensor t : scaled.values()) if (t.name().endsWith("layernorm.weight")) w.replace(t);
+        w.write(out, overwrite, maxShardBytes);
+    }
+
+    /** Writes the AWQ-scaled model as a GPTQ checkpoint (scaled norms and biases included); returns the GPTQ writer's warnings. */
+    public List<String> writeGptq(Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
+        OverlayTensorSource over = new OverlayTensorSource(source);
+        for (Tensor t : scaled.values()) over.replace(t);
+        return GptqCheckpointWriter.write(modelDir, over, quantized, quant, false, maxShardBytes, out, overwrite);
+    }
+
+    @Override
+    public void saveLayer(int layer, Path dir) throws IOException {
+        try (SafetensorsWriter w = SafetensorsWriter.file(dir.resolve(LAYER_FILE), Map.of())) {
+            for (Projection p : Projection.values()) {
+                QuantizedLinear q = quantized.get(p.weightName(layer));
+                String n = p.weightName(layer);
+                w.add(ints(n + ".codes", q.codes(), q.out(), q.in()));
+                w.add(Tensor.ofFloats(n + ".scales", q.scales(), q.scales().length));
+                w.add(ints(n + ".zeros", q.zeros(), q.zeros().length));
+                w.add(ints(n + ".g_idx", q.gIdx(), q.in()));
+            }
+            for (Tensor t : scaled.values()) if (t.name().startsWith("model.layers." + layer + ".")) w.add(t);
+            w.finish();
+        }
+    }
+
+    @Override
+    public void loadLayer(int layer, Path dir) throws IOException {
+        DecoderLayer dl = model.layer(layer);
+        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(LAYER_FILE))) {
+            for (Projection p : Projection.values()) {
+                String n = p.weightName(layer);
+                int[] codes = ints(f.get(n + ".codes"));
+                QuantizedLinear q = new QuantizedLinear(dl.linear(p).outFeatures(), dl.linear(p).inFeatures(), quant.bits(),
+                        quant.groupSize(), quant.sym(), codes, f.get(n + ".scales").toFloatArray(), ints(f.get(n + ".zeros")),
+                        ints(f.get(n + ".g_idx")));
+                quantized.put(n, q);
+                dl.setWeight(p, q.dequantize());
+            }
+            for (String name : f.names()) {
+                if (name.endsWith(".codes") || name.endsWith(".scales") || name.endsWith(".zeros") || name.endsWith(".g_idx")) continue;
+                float[] v = f.get(name).toFloatArray();
+                scaled.put(name, Tensor.ofFloats(name, v, v.length));
+                float[] live = name.endsWith("input_layernorm.weight") ? dl.inputNorm().weight()
+                        : name.endsWith("post_attention_layernorm.weight") ? dl.postAttentionNorm().weight()
+                        : name.equals(Projection.V.biasName(layer)) ? dl.linear(Projection.V).bias()
+                        : name.equals(Projection.UP.biasName(layer)) ? dl.linear(Projection.UP).bias() : null;
+                if (live != null) System.arraycopy(v, 0, live, 0, v.length);
+            }
+        }
+    }
+
+    private static Tensor ints(String name, int[] v, long... shape) {
+        var seg = java.lang.foreign.MemorySegment.ofArray(new byte[v.length * 4]);
+        java.lang.foreign.MemorySegment.copy(v, 0, seg, Tensor.I32, 0, v.length);
+        return new Tensor(name, dev.calq.formats.tensor.DType.I32, shape, seg);
+    }
+
+    private static int[] ints(Tensor t) {
+        int[] v = new int[(int) t.numel()];
+        java.lang.foreign.MemorySegment.copy(t.data(), Tensor.I32, 0, v, 0, v.length);
+        return v;
+    }
+}
