@@ -185,8 +185,10 @@ public final class QuantizeCommand implements Callable<Integer> {
         CalibrationRunner runner = new CalibrationRunner(llama, samples, method, opts);
         CalibrationRunner.Result r = runner.run();
         log.print(CalibrationRunner.timingTable(r));
-        log.printf(Locale.ROOT, "calibration: %,d tokens per pass, %.1fs, %,.0f tok/s per pass%n", r.tokens(), r.seconds(),
-                r.tokens() * (r.timings().isEmpty() ? 0 : r.timings().getFirst().passes()) * r.timings().size() / Math.max(r.seconds(), 1e-9));
+        long layerPasses = r.timings().stream().mapToLong(CalibrationRunner.LayerTiming::passes).sum();
+        // Tokens through the whole model per second, counting every pass of every layer (observers and updates included).
+        log.printf(Locale.ROOT, "calibration: %,d tokens, %d layer passes, %.1fs, %,.0f model-equivalent tok/s%n", r.tokens(), layerPasses,
+                r.seconds(), r.tokens() * (double) layerPasses / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
         return r;
     }
 
