@@ -14,7 +14,7 @@ final class GgufOptions {
     @Option(names = "--imatrix", paramLabel = "FILE", description = "Importance matrix (calq or llama-imatrix, GGUF or legacy .dat).")
     Path imatrix;
 
-    @Option(names = "--imatrix-output", paramLabel = "FILE", description = "Also save the importance matrix gathered from --calibration.")
+    @Option(names = "--imatrix-output", paramLabel = "FILE", description = "Also save an importance matrix of the calibration activations (any method: GPTQ and AWQ runs gather it on the way).")
     Path imatrixOutput;
 
     @Option(names = "--tensor-type", paramLabel = "REGEX=TYPE", description = "Override the type of tensors whose GGUF name matches REGEX (repeatable).")

@@ -180,10 +180,18 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     /** Runs the calibration runner with this command's memory and checkpoint options. */
     CalibrationRunner.Result runLayers(LlamaModel llama, List<int[]> samples, LayerMethod method, String key, PrintStream log) {
+        // --imatrix-output: an importance matrix of the same activations, for a later GGUF with calq or llama-quantize.
+        dev.calq.imatrix.ImatrixAlongside imatrix = gguf.imatrixOutput != null ? new dev.calq.imatrix.ImatrixAlongside(method) : null;
         RunnerOptions opts = new RunnerOptions(memoryBudget(), workDir(), resume,
-                model.toAbsolutePath() + "|" + calibration.describe() + "|" + key, log);
-        CalibrationRunner runner = new CalibrationRunner(llama, samples, method, opts);
+                model.toAbsolutePath() + "|" + calibration.describe() + "|" + key + "|imatrix=" + (imatrix != null), log);
+        if (imatrix != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model);
+        CalibrationRunner runner = new CalibrationRunner(llama, samples, imatrix != null ? imatrix : method, opts);
         CalibrationRunner.Result r = runner.run();
+        if (imatrix != null) {
+            dev.calq.imatrix.ImatrixCollection.toImportanceMatrix(imatrix.imatrix(), llama.numLayers(), samples.size(),
+                    samples.getFirst().length, List.of(calibration.calibration)).write(gguf.imatrixOutput, false, true);
+            log.println("wrote the importance matrix of this run's activations to " + gguf.imatrixOutput);
+        }
         log.print(CalibrationRunner.timingTable(r));
         long layerPasses = r.timings().stream().mapToLong(CalibrationRunner.LayerTiming::passes).sum();
         // Tokens through the whole model per second, counting every pass of every layer (observers and updates included).

@@ -15,6 +15,16 @@ public final class ActivationStats {
         sum = new double[dim];
     }
 
+    /** Statistics saved earlier (a resumed run). */
+    public static ActivationStats restore(double[] sumSq, double[] sum, long count) {
+        if (sumSq.length != sum.length) throw new IllegalArgumentException("sumSq and sum differ in length");
+        ActivationStats s = new ActivationStats(sumSq.length);
+        System.arraycopy(sumSq, 0, s.sumSq, 0, sumSq.length);
+        System.arraycopy(sum, 0, s.sum, 0, sum.length);
+        s.count = count;
+        return s;
+    }
+
     public void add(float[] x, int tokens, int dim) {
         if (dim != sumSq.length) throw new IllegalArgumentException("dimension " + dim + " != " + sumSq.length);
         for (int t = 0; t < tokens; t++) {

@@ -23,6 +23,12 @@ public final class ImatrixObserver implements LinearInputObserver {
     /** The statistics of a projection's input, or null if it was never observed. */
     public ActivationStats stats(int layer, Projection p) { return stats.get(key(layer, p.site())); }
 
+    /** The statistics of one input site, or null. */
+    public ActivationStats stats(int layer, InputSite site) { return stats.get(key(layer, site)); }
+
+    /** Puts back statistics saved by an earlier run of the same layer (resume). */
+    public void restore(int layer, InputSite site, ActivationStats s) { stats.put(key(layer, site), s); }
+
     /** Every (layer, projection) with statistics, keyed by the Hugging Face weight name. */
     public Map<String, ActivationStats> byWeightName(int layers) {
         Map<String, ActivationStats> out = new TreeMap<>();
