@@ -7,32 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.calq.formats.SharedData;
 import dev.calq.formats.gguf.GgufFile;
 import dev.calq.formats.gguf.quant.GgmlType;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ConvertCommandTest {
     @TempDir Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
+    private static CliRun run(String... args) { return CliRun.of(args); }
 
     @Test
     void badTypeIsOneLineError() {
-        Run r = run("convert", "--model", dir.toString(), "--output", dir.resolve("x.gguf").toString(), "--type", "Q9_Z");
+        CliRun r = run("convert", "--model", dir.toString(), "--output", dir.resolve("x.gguf").toString(), "--type", "Q9_Z");
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("calq: error: unknown GGUF type Q9_Z"), r.err());
         assertEquals(1, r.err().strip().lines().count());
@@ -41,7 +29,7 @@ class ConvertCommandTest {
 
     @Test
     void missingModelFolderIsOneLineError() {
-        Run r = run("convert", "--model", dir.resolve("nope").toString(), "--output", dir.resolve("x.gguf").toString());
+        CliRun r = run("convert", "--model", dir.resolve("nope").toString(), "--output", dir.resolve("x.gguf").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("config.json"), r.err());
     }
@@ -50,7 +38,7 @@ class ConvertCommandTest {
     void convertsTheSharedModelToQ8AndPrintsTheSummary() {
         Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
         Path out = dir.resolve("tiny-q8.gguf");
-        Run r = run("convert", "--model", SharedData.tinyLlama().toString(), "--output", out.toString(), "--type", "q8_0",
+        CliRun r = run("convert", "--model", SharedData.tinyLlama().toString(), "--output", out.toString(), "--type", "q8_0",
                 "--tensor-type", "token_embd=q4_0");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("Q8_0"), r.out());
@@ -63,7 +51,7 @@ class ConvertCommandTest {
             assertEquals(GgmlType.F32, g.tensor("output_norm.weight").type());
             assertEquals(32000, g.get("tokenizer.ggml.tokens").asArray().size());
         }
-        Run inspect = run("inspect", out.toString());
+        CliRun inspect = run("inspect", out.toString());
         assertEquals(0, inspect.code(), inspect.err());
         String text = inspect.out();
         assertTrue(text.contains("gguf") && text.contains("llama"), text);

@@ -9,34 +9,22 @@ import dev.calq.formats.SharedData;
 import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.Tensor;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class InspectCommandTest {
     @TempDir Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
+    private static CliRun run(String... args) { return CliRun.of(args); }
 
     @Test
     void sharedTinyLlamaTextAndJson() throws IOException {
         Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
         String path = SharedData.tinyLlama().toString();
-        Run r = run("inspect", path);
+        CliRun r = run("inspect", path);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("parameters                 57,942,528"), r.out());
         assertTrue(r.out().contains("LlamaForCausalLM"));
@@ -45,7 +33,7 @@ class InspectCommandTest {
         assertTrue(0 < nonLayer && nonLayer < l0 && l0 < l7, r.out());
         assertTrue(r.out().indexOf("model.layers.0.self_attn.q_proj.weight") < r.out().indexOf("model.layers.0.mlp.down_proj.weight"));
 
-        Run j = run("inspect", "--json", path);
+        CliRun j = run("inspect", "--json", path);
         assertEquals(0, j.code(), j.err());
         JsonNode root = new ObjectMapper().readTree(j.out());
         assertEquals(57_942_528L, root.get("parameters").asLong());
@@ -79,7 +67,7 @@ class InspectCommandTest {
         assertEquals(0, q.get("layer").asInt());
         assertEquals("[4,4]", q.get("shape").toString());
 
-        Run one = run("inspect", m.resolve("model-00001-of-00004.safetensors").toString());
+        CliRun one = run("inspect", m.resolve("model-00001-of-00004.safetensors").toString());
         assertEquals(0, one.code(), one.err());
         assertTrue(one.out().contains("architecture   unknown"), one.out());
         assertTrue(one.out().contains("model.embed_tokens.weight  F32    [3, 4]"), one.out());
@@ -88,7 +76,7 @@ class InspectCommandTest {
     @Test
     void badPathsGiveExitOneAndOneLine() throws IOException {
         Path missing = dir.resolve("absent");
-        Run r = run("inspect", missing.toString());
+        CliRun r = run("inspect", missing.toString());
         assertEquals(1, r.code());
         assertEquals("calq: error: " + missing + ": not found", r.err().strip());
         assertEquals("", r.out());
