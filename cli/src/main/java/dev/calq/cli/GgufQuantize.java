@@ -19,7 +19,8 @@ final class GgufQuantize {
     private GgufQuantize() {}
 
     static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
-        AtomicOutput.checkTarget(output, overwrite, model);
+        AtomicOutput.checkTarget(output, overwrite, model, calibration.path(), gguf.imatrix);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite, model, calibration.path(), output);
         QuantMix mix = QuantMix.forName(gguf.type);
         java.util.List<MixChooser.Override> overrides = MixChooser.parseAll(gguf.tensorTypes);
         ImportanceMatrix im = null;

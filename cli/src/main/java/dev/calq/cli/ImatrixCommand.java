@@ -48,8 +48,9 @@ public final class ImatrixCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream err = System.err;
-        AtomicOutput.checkTarget(output, overwrite, model);
+        AtomicOutput.checkTarget(output, overwrite, model, java.nio.file.Path.of(calibration));
         if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
+        if (chunks < 0) throw new CalqException("--chunks " + chunks + " must be at least 1 (or 0, the default, for all chunks)");
         try (LoadedModel loaded = ModelLoader.load(model)) {
             Result r = collect(loaded, calibration, textField, ctx, chunks, err);
             r.result.matrix().write(output, legacy, overwrite);
