@@ -71,6 +71,7 @@ public final class GgufFile implements AutoCloseable {
             for (int d = 0; d < nDims; d++) {
                 ne[d] = in.i64();
                 if (ne[d] < 0) throw fail("tensor " + name + " has a negative dimension");
+                if (ne[d] == 0) throw fail("tensor " + name + " has a zero dimension (ne[" + d + "] = 0)");
                 if (ne[d] != 0 && count > Long.MAX_VALUE / ne[d]) throw fail("tensor " + name + " has too many elements");
                 count *= ne[d];
             }
