@@ -19,8 +19,10 @@ public final class LlamaModel implements LayerwiseModel {
     private final List<DecoderLayer> layers;
     private final RmsNorm finalNorm;
     private final Linear lmHead;
+    private final String origin;
 
-    private LlamaModel(ModelConfig config, Tensor embeddings, List<DecoderLayer> layers, RmsNorm finalNorm, Linear lmHead) {
+    private LlamaModel(ModelConfig config, Tensor embeddings, List<DecoderLayer> layers, RmsNorm finalNorm, Linear lmHead, String origin) {
+        this.origin = origin;
         this.config = config;
         this.embeddings = embeddings;
         this.layers = layers;
@@ -45,10 +47,13 @@ public final class LlamaModel implements LayerwiseModel {
         Linear head;
         if (config.tieWordEmbeddings() && !source.contains("lm_head.weight")) head = new Linear("lm_head.weight", embed, null);
         else head = new Linear("lm_head.weight", r.tensor("lm_head.weight", vocab, h), null);
-        return new LlamaModel(config, embed, List.copyOf(layers), norm, head);
+        return new LlamaModel(config, embed, List.copyOf(layers), norm, head, origin);
     }
 
     public ModelConfig config() { return config; }
+
+    /** The folder or file the weights came from, for error messages. */
+    public String origin() { return origin; }
 
     public List<DecoderLayer> layers() { return layers; }
 

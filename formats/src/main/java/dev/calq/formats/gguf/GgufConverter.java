@@ -75,7 +75,7 @@ public final class GgufConverter {
             List<ConvertedTensor> done = new ArrayList<>();
             try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
                 for (Planned p : plan) {
-                    float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
+                    float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg, hfDir);
                     int ne0 = (int) p.ne()[0];
                     int rows = data.length / ne0;
                     float[] importance = importanceFor(imatrix, p, ne0);
@@ -99,8 +99,9 @@ public final class GgufConverter {
         return imp;
     }
 
-    private static float[] load(Tensor t, Planned p, ModelConfig cfg) {
+    private static float[] load(Tensor t, Planned p, ModelConfig cfg, Path hfDir) {
         if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        dev.calq.formats.tensor.Finite.check(t, hfDir.toString());
         float[] data = t.toFloatArray();
         boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
         if (rope) {
