@@ -42,6 +42,7 @@ public final class ConvertCommand implements Callable<Integer> {
     boolean overwrite;
 
     @Override public Integer call() {
+        dev.calq.formats.AtomicOutput.checkTarget(output, overwrite, model, imatrix);
         QuantMix mix = QuantMix.forName(type);
         List<MixChooser.Override> overrides = MixChooser.parseAll(tensorTypes);
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.read(imatrix);

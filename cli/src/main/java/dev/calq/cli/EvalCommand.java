@@ -77,7 +77,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
         if (chunks != null && chunks < 1) throw new CalqException("--chunks must be at least 1");
         if (saveLogits != null && klBase != null) throw new CalqException("--save-logits and --kl-divergence cannot be combined; run the base model first");
-        if (saveLogits != null) AtomicOutput.checkTarget(saveLogits, overwrite, text, model);
+        if (saveLogits != null) AtomicOutput.checkTarget(saveLogits, overwrite, text, model, tokenizerPath);
         String content = readText(text);
 
         long t0 = System.nanoTime();
@@ -187,7 +187,8 @@ public final class EvalCommand implements Callable<Integer> {
             Path dir = target.toAbsolutePath().getParent();
             long free = Files.getFileStore(dir).getUsableSpace();
             if (free < bytes + (64L << 20))
-                throw CalqException.file(target, String.format(Locale.ROOT, "needs %.1f GB but only %.1f GB are free (use --chunks to save fewer)", bytes / 1e9, free / 1e9));
+                throw CalqException.file(target, "needs " + Sizes.human(bytes + (64L << 20)) + " of free space (the log-probabilities and a margin) but "
+                        + dir + " has only " + Sizes.human(free) + " (use --chunks to save fewer)");
         } catch (IOException e) {
             throw CalqException.file(target, "cannot check free space: " + e.getMessage());
         }

@@ -117,9 +117,15 @@ public final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream log = System.err;
         Format fmt = format != null ? format : method == Method.awq ? Format.awq : Format.gptq;
+        // Every output format is written from the Hugging Face folder (config.json, side files): refuse anything else
+        // before any calibration runs, not after it.
+        if (!Files.isDirectory(model))
+            throw CalqException.file(model, Files.exists(model) ? "is a file; quantize reads a Hugging Face model folder (config.json and safetensors)" : "not found");
+        dev.calq.formats.model.ModelConfig.load(model);
         if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
-        AtomicOutput.checkTarget(output, overwrite || resume, model);
+        AtomicOutput.checkTarget(output, overwrite || resume, model, calibration.path(), gguf.imatrix);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model, calibration.path(), output);
         if (method == Method.awq) return awq(fmt, log);
         QuantConfig cfg = new QuantConfig(bits, groupSize, sym == null || sym,
                 actOrder, staticGroups, damp, blockSize, mseClip);
@@ -184,7 +190,6 @@ public final class QuantizeCommand implements Callable<Integer> {
         dev.calq.imatrix.ImatrixAlongside imatrix = gguf.imatrixOutput != null ? new dev.calq.imatrix.ImatrixAlongside(method) : null;
         RunnerOptions opts = new RunnerOptions(memoryBudget(), workDir(), resume,
                 model.toAbsolutePath() + "|" + calibration.describe() + "|" + key + "|imatrix=" + (imatrix != null), log);
-        if (imatrix != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model);
         CalibrationRunner runner = new CalibrationRunner(llama, samples, imatrix != null ? imatrix : method, opts);
         CalibrationRunner.Result r = runner.run();
         if (imatrix != null) {

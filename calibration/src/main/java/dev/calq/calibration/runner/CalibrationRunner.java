@@ -82,6 +82,8 @@ public final class CalibrationRunner {
                 checkpoint.restore(in, method, resumed);
                 first = resumed + 1;
                 options.log().printf(Locale.ROOT, "resuming after layer %d of %d from %s%n", resumed + 1, model.numLayers(), options.workDir());
+            } else if (options.resume()) {
+                options.log().printf(Locale.ROOT, "resume: no finished layer checkpointed in %s; starting from the first layer%n", options.workDir());
             } else {
                 if (checkpoint != null) checkpoint.reset();
                 for (int s = 0; s < samples.size(); s++) in.write(s, padded(model.embed(samples.get(s)), perSample));

@@ -61,8 +61,13 @@ public final class SentencePieceTokenizer implements Tokenizer {
      * tokenizer_config.json (see {@link Tokenizers}) and default to the model file's own ids.
      */
     public SentencePieceTokenizer(SentencePieceModelFile model, int bosId, int eosId, boolean addBos) {
+        this(model, bosId, eosId, addBos, "tokenizer.model");
+    }
+
+    /** As above; {@code origin} names where the pieces came from in error messages (a file, or a GGUF's key). */
+    public SentencePieceTokenizer(SentencePieceModelFile model, int bosId, int eosId, boolean addBos, String origin) {
         if (model.modelType() != SentencePieceModelFile.ModelType.BPE)
-            throw new CalqException("tokenizer.model: SentencePiece model type " + model.modelType() + " is not supported (only BPE)");
+            throw new CalqException(origin + ": SentencePiece model type " + model.modelType() + " is not supported (only BPE)");
         this.model = model;
         this.bosId = bosId;
         this.eosId = eosId;
@@ -107,7 +112,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
         if (model.byteFallback()) {
             for (int b = 0; b < 256; b++)
-                if (byteIds[b] < 0) throw new CalqException("tokenizer.model: byte_fallback is set but piece <0x%02X> is missing".formatted(b));
+                if (byteIds[b] < 0) throw new CalqException(origin + ": byte_fallback is set but piece <0x%02X> is missing".formatted(b));
         }
         userDefinedIds = userDefined.stream().mapToInt(Integer::intValue).toArray();
         for (int id : userDefinedIds) {
