@@ -82,4 +82,28 @@ class HostileInputCliTest {
         assertEquals("text", Files.readString(cal));
         assertEquals("x", Files.readString(im));
     }
+
+    /** Options the chosen method and format would drop are refused by name before anything runs. */
+    @Test void optionsThatDoNotApplyAreRefused() throws IOException {
+        Path model = Files.createDirectories(dir.resolve("m"));
+        Files.writeString(model.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":48,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":40}");
+        String out = dir.resolve("o").toString(), cal = "cal.txt";
+        String[][] cases = {
+                {"--method awq --act-order", "--act-order applies to --method gptq only"},
+                {"--method rtn --no-true-sequential", "--true-sequential applies to --method gptq only"},
+                {"--method gptq --awq-grid 10", "--awq-grid applies to --method awq only"},
+                {"--format gguf --bits 3", "--bits sets the integer grid of a GPTQ/AWQ checkpoint"},
+                {"--type Q4_K_M", "--type applies to --format gguf"},
+                {"--method rtn --nsamples 16", "--nsamples applies only with --calibration"},
+                {"--format gguf --calibration " + cal + " --seed 3", "--seed does not apply to the importance-matrix pass"},
+                {"--format gguf --resume", "--resume applies to layer-by-layer calibration runs"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("quantize", "--model", model.toString(), "--output", out));
+            args.addAll(java.util.List.of(c[0].split(" ")));
+            assertOneLineError(CliRun.of(args.toArray(String[]::new)), 1, c[1]);
+        }
+        assertTrue(Files.notExists(dir.resolve("o")));
+    }
 }

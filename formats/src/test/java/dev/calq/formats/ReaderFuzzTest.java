@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.calq.formats.gguf.GgufFile;
-import dev.calq.formats.gguf.GgufModelConfig;
-import dev.calq.formats.gguf.GgufSentencePiece;
+import dev.calq.formats.gguf.llama.GgufModelConfig;
+import dev.calq.formats.gguf.llama.GgufSentencePiece;
 import dev.calq.formats.gguf.GgufTensorInfo;
 import dev.calq.formats.gguf.GgufValue;
 import dev.calq.formats.gguf.GgufValueType;
