@@ -41,6 +41,13 @@ public final class LlamaModel implements LayerwiseModel {
         if (source.contains(Projection.Q.weightName(config.numLayers())))
             throw new CalqException(origin + ": the checkpoint has more than the " + config.numLayers() + " layers config.json declares");
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        String ropeFreqs = dev.calq.formats.gguf.llama.GgufTensorSource.ROPE_FREQS;
+        if (source.contains(ropeFreqs)) {
+            float[] factors = r.floats(ropeFreqs, config.headDim() / 2);
+            for (int i = 0; i < factors.length; i++)
+                if (!(factors[i] > 0)) throw new CalqException(origin + ": tensor " + ropeFreqs + " has factor " + factors[i] + " at index " + i + "; rope factors must be positive");
+            rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling(), factors);
+        }
         List<DecoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) layers.add(DecoderLayer.load(r, config, i, rope));
         RmsNorm norm = new RmsNorm(r.floats("model.norm.weight", h), config.rmsNormEps());

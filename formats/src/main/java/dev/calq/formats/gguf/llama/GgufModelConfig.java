@@ -26,8 +26,6 @@ public final class GgufModelConfig {
             default -> throw fail(f, "general.architecture \"" + archName + "\" is not supported (llama, qwen2, qwen3)");
         };
         String a = archName + ".";
-        if (f.hasTensor("rope_freqs.weight"))
-            throw fail(f, "rope_freqs.weight (Llama 3 rope scaling) is not supported when reading GGUF; evaluate the Hugging Face folder");
         int hidden = requiredInt(f, a + "embedding_length");
         int heads = requiredInt(f, a + "attention.head_count");
         int kvHeads = f.get(a + "attention.head_count_kv") != null ? requiredInt(f, a + "attention.head_count_kv") : heads;
