@@ -114,7 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
                     writer = new LogProbFile.Writer(temp, h);
                 }
                 ProgressBar bar = new ProgressBar(err);
-                PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(llama, tokens, tokenizer.bosId(), m, ctx, windows,
+                PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(llama, tokens, chunkBos(tokenizer), m, ctx, windows,
                         writer, base, (done, total, nll, processed, secs) -> bar.update(done, total, String.format(Locale.ROOT,
                                 "ppl %.4f +/- %.4f  %.0f tok/s", nll.perplexity(), nll.perplexityUncertainty(), processed / secs)));
                 bar.finish();
@@ -169,6 +169,12 @@ public final class EvalCommand implements Callable<Integer> {
             if (t < 0 || t >= vocab) throw CalqException.file(model, "the tokenizer produced id " + t + " outside the model's vocabulary of " + vocab);
         return tokens;
     }
+
+    /**
+     * The token that replaces the first of every llama.cpp chunk: BOS when the vocabulary adds BOS (as
+     * llama-perplexity and llama-imatrix do), else none (-1), even when the tokenizer has a BOS id.
+     */
+    static int chunkBos(Tokenizer tokenizer) { return tokenizer.addBos() ? tokenizer.bosId() : -1; }
 
     /** The number of windows to compare: all saved ones unless --chunks asks for fewer. */
     private int checkBase(LogProbFile.Header h, PerplexityMethod m, int vocab, long fingerprint, int windows) {

@@ -77,7 +77,7 @@ public final class ImatrixCommand implements Callable<Integer> {
         int n = maxChunks > 0 ? Math.min(maxChunks, available) : available;
         err.printf(Locale.ROOT, "imatrix: %d tokens, %d chunks of %d%n", tokens.length, n, ctx);
         ProgressBar bar = new ProgressBar(new java.io.PrintWriter(err, true));
-        ImatrixCollection.Result r = ImatrixCollection.collect(llama, tokens, tok.bosId(), ctx, n, List.of(spec),
+        ImatrixCollection.Result r = ImatrixCollection.collect(llama, tokens, EvalCommand.chunkBos(tok), ctx, n, List.of(spec),
                 (done, total, nll, processed, secs) -> bar.update(done, total, String.format(Locale.ROOT,
                         "ppl %.4f +/- %.4f  %.0f tok/s", nll.perplexity(), nll.perplexityUncertainty(), processed / secs)));
         bar.finish();
