@@ -132,17 +132,15 @@ public final class QuantizeCommand implements Callable<Integer> {
         PrintStream log = System.err;
         Method m = method != null ? method : format == Format.gguf ? Method.rtn : Method.gptq;
         Format fmt = format != null ? format : m == Method.awq ? Format.awq : Format.gptq;
-        // Every output format is written from the Hugging Face folder (config.json, side files): refuse anything else
-        // before any calibration runs, not after it.
-        if (!Files.isDirectory(model))
-            throw CalqException.file(model, Files.exists(model) ? "is a file; quantize reads a Hugging Face model folder (config.json and safetensors)" : "not found");
-        dev.calq.formats.model.ModelConfig.load(model);
         List<GgufJob.Target> also = alsoGguf();
         MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
         OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
-        if (fmt == Format.gguf && m == Method.rtn) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        if (fmt == Format.gguf && m == Method.rtn) {
+            requireHfFolder();
+            return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        }
         AtomicOutput.checkTarget(output, overwrite || resume, model, calibration.path());
         for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model, calibration.path(), output);
         if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model, calibration.path(), output);
@@ -150,6 +148,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         GptqConfig cfg = new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip),
                 actOrder, staticGroups, damp, blockSize, trueSequential);
 
+        requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
@@ -206,12 +205,17 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         List<GgufJob.Target> ggufOut = new ArrayList<>(also);
         if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.tensorTypes, output));
+        requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
             Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
             List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.AWQ);
-            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
+            if (calibration.sampling == null || calibration.sampling == CalibrationSampler.Style.AWQ)
+                // AutoAWQ's n_samples counts documents, which are then joined and cut: say so, or "16 -> 2" looks like a bug.
+                log.printf(Locale.ROOT, "calibration: %d blocks of %d tokens, cut from the first %d documents joined (AutoAWQ's --nsamples counts documents)%n",
+                        samples.size(), samples.getFirst().length, calibration.nsamples);
+            else log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
             AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, awqConfig, awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
             if (!ggufOut.isEmpty()) awq.keepFloatWeights();
             ImportanceMatrix im = runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens
@@ -278,6 +282,16 @@ public final class QuantizeCommand implements Callable<Integer> {
         log.printf(Locale.ROOT, "calibration: %,d tokens, %d layer passes, %.1fs, %,.0f model-equivalent tok/s%n", r.tokens(), layerPasses,
                 r.seconds(), r.tokens() * (double) layerPasses / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
         return im;
+    }
+
+    /**
+     * Every output is written from a Hugging Face folder (config.json, side files): refuse anything else before the
+     * model is loaded and calibrated, not when the writer finally needs the folder.
+     */
+    private void requireHfFolder() {
+        if (!Files.isDirectory(model))
+            throw CalqException.file(model, Files.exists(model) ? "is a file; quantize reads a Hugging Face model folder (config.json and safetensors)" : "not found");
+        dev.calq.formats.model.ModelConfig.load(model);
     }
 
     Path workDir() {
