@@ -130,7 +130,9 @@ public final class CalibrationRunner {
             }
             return new Result(timings, tokensPerPass, (System.nanoTime() - startNanos) / 1e9, spill, resumed);
         } catch (IOException e) {
-            throw new CalqException("calibration scratch/checkpoint I/O failed: " + e.getMessage(), e);
+            // Name the folder the user chose (--work-dir, or OUTPUT.calq-work), not a scratch file inside it.
+            String where = options.workDir() != null ? options.workDir().toString() : "the scratch file";
+            throw new CalqException(where + ": calibration scratch/checkpoint I/O failed (disk full?): " + e.getMessage(), e);
         }
     }
 
