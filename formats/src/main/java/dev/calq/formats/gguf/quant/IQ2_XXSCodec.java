@@ -38,10 +38,7 @@ final class IQ2_XXSCodec extends RowCodec {
             for (int ib = 0; ib < 8; ib++) {
                 int xb = xbl + 32 * ib;
                 QuantMath.importanceWeights(qw, QK_K * ibl + 32 * ib, x, xb, 32, sigma2, weight);
-                for (int i = 0; i < 32; i++) waux[i] = (float) Math.sqrt(weight[i]);
-                for (int k = 0; k < 4; k++) signs[k] = IqSigns.signs8(x, xb + 8 * k, weight, 8 * k, xval, 8 * k);
-                float max = xval[0];
-                for (int i = 1; i < 32; i++) max = Math.max(max, xval[i]);
+                float max = IqSigns.prepare(x, xb, 32, weight, waux, xval, signs);
                 if (max < GROUP_MAX_EPS) {
                     scales[ib] = 0;
                     continue;

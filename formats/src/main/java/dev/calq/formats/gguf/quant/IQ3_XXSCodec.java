@@ -24,13 +24,10 @@ final class IQ3_XXSCodec extends RowCodec {
         float[] xval = new float[32];
         float[] waux = new float[32];
         byte[] L = new byte[32];
-        byte[] Laux = new byte[32];
-        boolean[] onGrid = new boolean[8];
-        boolean[] onGridAux = new boolean[8];
         int[] signs = new int[4];
         byte[] q3 = new byte[64];
         int[] scalesAndSigns = new int[8];
-        IqFit fit = new IqFit();
+        IqScan scan = new IqScan(grid, 32, K_MAX_Q);
         for (int ibl = 0; ibl < ne0 / QK_K; ibl++) {
             int o = outOff + ibl * BYTES;
             java.util.Arrays.fill(q3, (byte) 0);
@@ -42,54 +39,19 @@ final class IQ3_XXSCodec extends RowCodec {
                 int xb = xbl + 32 * ib;
                 if (qw != null) QuantMath.importanceWeights(qw, QK_K * ibl + 32 * ib, x, xb, 32, sigma2, weight);
                 else for (int i = 0; i < 32; i++) weight[i] = x[xb + i] * x[xb + i];
-                for (int i = 0; i < 32; i++) waux[i] = (float) Math.sqrt(weight[i]);
-                for (int k = 0; k < 4; k++) signs[k] = IqSigns.signs8(x, xb + 8 * k, weight, 8 * k, xval, 8 * k);
-                float max = xval[0];
-                for (int i = 1; i < 32; i++) max = Math.max(max, xval[i]);
+                float max = IqSigns.prepare(x, xb, 32, weight, waux, xval, signs);
                 java.util.Arrays.fill(L, (byte) 0);
                 if (max < GROUP_MAX_EPS) {
                     scales[ib] = 0;
                     continue;
                 }
-                float best = 0;
-                float scale = max / (2 * K_MAX_Q - 1);
-                java.util.Arrays.fill(onGrid, true);
-                for (int is = -15; is <= 15; is++) {
-                    float id = (2 * K_MAX_Q - 1 + is * 0.2f) / max;
-                    float thisScale = 1 / id;
-                    for (int k = 0; k < 8; k++) {
-                        roundRanks(id, xval, 4 * k, Laux);
-                        int key = grid.key(Laux, 4 * k);
-                        onGridAux[k] = grid.index(key) >= 0;
-                        if (!onGridAux[k]) grid.bestNeighbour(key, xval, 4 * k, waux, 4 * k, thisScale, Laux, 4 * k);
-                    }
-                    if (fit.of(weight, xval, Laux, 32).beats(best)) {
-                        scale = fit.sumqx / fit.sumq2;
-                        best = scale * fit.sumqx;
-                        System.arraycopy(Laux, 0, L, 0, 32);
-                        System.arraycopy(onGridAux, 0, onGrid, 0, 8);
-                    }
-                }
-                boolean allOnGrid = true;
-                for (boolean g : onGrid) allOnGrid &= g;
-                if (!allOnGrid && scale > 0) {
-                    float id = 1 / scale;
-                    for (int k = 0; k < 8; k++) {
-                        if (onGrid[k]) continue;
-                        roundRanks(id, xval, 4 * k, L);
-                        int g = grid.onGridOrNeighbour(xval, 4 * k, waux, 4 * k, scale, L, 4 * k);
-                        grid.ranks(g, L, 4 * k);
-                    }
-                    if (fit.of(weight, xval, L, 32).sumq2 > 0) scale = fit.sumqx / fit.sumq2;
-                }
+                float scale = scan.scan(weight, xval, waux, max, 15, 0.2f, L);
                 if (scale < 0) {
                     scale = -scale;
                     for (int k = 0; k < 4; k++) signs[k] = ~signs[k] & 127;
                 }
                 for (int k = 0; k < 8; k++) {
-                    int g = grid.index(grid.key(L, 4 * k));
-                    if (g < 0) throw new IllegalStateException("IQ3_XXS: a block point is off the grid");
-                    q3[8 * ib + k] = (byte) g;
+                    q3[8 * ib + k] = (byte) scan.index(L, 4 * k, GgmlType.IQ3_XXS);
                 }
                 scalesAndSigns[ib] = signs[0] | (signs[1] << 7) | (signs[2] << 14) | (signs[3] << 21);
                 scales[ib] = scale;
@@ -108,14 +70,6 @@ final class IQ3_XXSCodec extends RowCodec {
             }
             System.arraycopy(q3, 0, out, o + 2, 64);
             for (int ib = 0; ib < 8; ib++) QuantMath.putInt(out, o + 66 + 4 * ib, scalesAndSigns[ib]);
-        }
-    }
-
-    /** Ranks round(((x / scale) - 1) / 2) of 4 magnitudes, clamped to the 8 levels. */
-    private static void roundRanks(float id, float[] xval, int xo, byte[] L) {
-        for (int i = 0; i < 4; i++) {
-            int l = nearestInt(0.5f * (id * xval[xo + i] - 1));
-            L[xo + i] = (byte) Math.max(0, Math.min(K_MAX_Q - 1, l));
         }
     }
 

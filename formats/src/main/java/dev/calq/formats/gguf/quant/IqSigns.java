@@ -50,4 +50,17 @@ final class IqSigns {
     static float sign(int signs, int j) {
         return (signs & (1 << j)) != 0 ? -1.f : 1.f;
     }
+
+    /**
+     * Prepares a block of {@code n} weights (a multiple of 8) for a codebook search: magnitudes with the parity
+     * flip into {@code xval}, the 7-bit sign groups into {@code signs}, sqrt of the weights into {@code waux};
+     * returns the largest magnitude.
+     */
+    static float prepare(float[] x, int xb, int n, float[] weight, float[] waux, float[] xval, int[] signs) {
+        for (int i = 0; i < n; i++) waux[i] = (float) Math.sqrt(weight[i]);
+        for (int k = 0; k < n / 8; k++) signs[k] = signs8(x, xb + 8 * k, weight, 8 * k, xval, 8 * k);
+        float max = xval[0];
+        for (int i = 1; i < n; i++) max = Math.max(max, xval[i]);
+        return max;
+    }
 }
