@@ -13,6 +13,11 @@ final class IqSigns {
      * number) and returns the 7 stored sign bits (bit i set: weight i negative).
      */
     static int signs8(float[] x, int xo, float[] weight, int wo, float[] xval, int vo) {
+        return signs8(x, xo, weight, wo, xval, vo, true);
+    }
+
+    /** As {@link #signs8(float[], int, float[], int, float[], int)}; without parity all 8 sign bits are kept. */
+    static int signs8(float[] x, int xo, float[] weight, int wo, float[] xval, int vo, boolean parity) {
         int nflip = 0;
         int s = 0;
         for (int i = 0; i < 8; i++) {
@@ -25,6 +30,7 @@ final class IqSigns {
                 s |= 1 << i;
             }
         }
+        if (!parity) return s;
         if (nflip % 2 != 0) {
             int imin = 0;
             float min = weight[wo] * x[xo] * x[xo];
@@ -57,8 +63,13 @@ final class IqSigns {
      * returns the largest magnitude.
      */
     static float prepare(float[] x, int xb, int n, float[] weight, float[] waux, float[] xval, int[] signs) {
+        return prepare(x, xb, n, weight, waux, xval, signs, true);
+    }
+
+    /** As {@link #prepare(float[], int, int, float[], float[], float[], int[])}, optionally keeping all 8 signs. */
+    static float prepare(float[] x, int xb, int n, float[] weight, float[] waux, float[] xval, int[] signs, boolean parity) {
         for (int i = 0; i < n; i++) waux[i] = (float) Math.sqrt(weight[i]);
-        for (int k = 0; k < n / 8; k++) signs[k] = signs8(x, xb + 8 * k, weight, 8 * k, xval, 8 * k);
+        for (int k = 0; k < n / 8; k++) signs[k] = signs8(x, xb + 8 * k, weight, 8 * k, xval, 8 * k, parity);
         float max = xval[0];
         for (int i = 1; i < n; i++) max = Math.max(max, xval[i]);
         return max;
