@@ -17,8 +17,16 @@ final class IqScan {
     private final boolean[] onGrid;
     private final boolean[] onGridAux;
     private final IqFit fit = new IqFit();
+    private final boolean iq3s;
 
-    IqScan(IqGrid grid, int n, int kMaxQ) {
+    IqScan(IqGrid grid, int n, int kMaxQ) { this(grid, n, kMaxQ, false); }
+
+    /**
+     * With {@code iq3s}, as quantize_row_iq3_s_impl: the points count as off the grid until a candidate wins, and the
+     * refit re-rounds every point, not only those that were off the grid.
+     */
+    IqScan(IqGrid grid, int n, int kMaxQ, boolean iq3s) {
+        this.iq3s = iq3s;
         this.grid = grid;
         this.n = n;
         this.kMaxQ = kMaxQ;
@@ -33,7 +41,7 @@ final class IqScan {
         int dim = grid.dim;
         float best = 0;
         float scale = max / (2 * kMaxQ - 1);
-        java.util.Arrays.fill(onGrid, true);
+        java.util.Arrays.fill(onGrid, !iq3s);
         for (int is = -isMax; is <= isMax; is++) {
             float id = (2 * kMaxQ - 1 + is * step) / max;
             float thisScale = 1 / id;
@@ -55,7 +63,7 @@ final class IqScan {
         if (!allOnGrid && scale > 0) {
             float id = 1 / scale;
             for (int k = 0; k < groups; k++) {
-                if (onGrid[k]) continue;
+                if (onGrid[k] && !iq3s) continue;
                 roundRanks(id, xval, dim * k, L);
                 grid.onGridOrNeighbour(xval, dim * k, waux, dim * k, scale, L, dim * k);
             }
