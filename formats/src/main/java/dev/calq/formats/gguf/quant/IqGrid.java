@@ -200,6 +200,33 @@ final class IqGrid {
         return bestIndex;
     }
 
+    /**
+     * The IQ1 variant (iq1_find_best_neighbour2): rank r stands for {@code levels[r]}, the error is
+     * sum w_i (scale * levels[r_i] - x_i)^2 on signed values. Where no neighbour gives a finite error (ggml then reads
+     * past its arrays) the first neighbour is taken.
+     */
+    int bestNeighbour(int key, float[] x, int xo, float[] w, int wo, float scale, float[] levels, byte[] L, int lo) {
+        int at = -map[key] - 1;
+        int count = neighbours[at];
+        float best = Float.MAX_VALUE;
+        int bestIndex = neighbours[at + 1];
+        for (int j = 1; j <= count; j++) {
+            int g = neighbours[at + j];
+            float d2 = 0;
+            for (int i = 0; i < dim; i++) {
+                float q = levels[(pos[g * dim + i] - 1) / 2];
+                float diff = scale * q - x[xo + i];
+                d2 += w[wo + i] * diff * diff;
+            }
+            if (d2 < best) {
+                best = d2;
+                bestIndex = g;
+            }
+        }
+        ranks(bestIndex, L, lo);
+        return bestIndex;
+    }
+
     /** Writes grid point g's ranks to {@code L} at {@code lo}. */
     void ranks(int g, byte[] L, int lo) {
         for (int i = 0; i < dim; i++) L[lo + i] = (byte) ((pos[g * dim + i] - 1) / 2);
