@@ -13,7 +13,7 @@ public final class Quantizers {
         for (QuantCodec c : new QuantCodec[] {
                 new F32Codec(), new F16Codec(), new BF16Codec(), new Q8_0Codec(), new Q4_0Codec(), new Q4_1Codec(),
                 new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(),
-                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec(), new IQ2_XXSCodec(), new IQ3_XXSCodec(), new IQ2_XSCodec(), new IQ2_SCodec(), new IQ3_SCodec(), new IQ1_SCodec()}) {
+                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec(), new IQ2_XXSCodec(), new IQ3_XXSCodec(), new IQ2_XSCodec(), new IQ2_SCodec(), new IQ3_SCodec(), new IQ1_SCodec(), new IQ1_MCodec()}) {
             CODECS.put(c.type(), c);
         }
     }

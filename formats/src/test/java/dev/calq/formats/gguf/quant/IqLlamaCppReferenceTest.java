@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class IqLlamaCppReferenceTest {
 
     @ParameterizedTest
-    @EnumSource(names = {"IQ2_XXS", "IQ3_XXS", "IQ2_XS", "IQ2_S", "IQ3_S", "IQ1_S"})
+    @EnumSource(names = {"IQ2_XXS", "IQ3_XXS", "IQ2_XS", "IQ2_S", "IQ3_S", "IQ1_S", "IQ1_M"})
     void withImportanceMatchesLlamaCpp(GgmlType type) throws IOException {
         byte[] expected = resource(type.ggmlName() + "-imatrix.bin");
         byte[] actual = Quantizers.quantize(type, floats("input.bin"), ROWS, COLS, floats("imatrix.bin"));
@@ -29,7 +29,7 @@ class IqLlamaCppReferenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"IQ2_XXS", "IQ3_XXS", "IQ2_XS", "IQ2_S", "IQ3_S", "IQ1_S"})
+    @EnumSource(names = {"IQ2_XXS", "IQ3_XXS", "IQ2_XS", "IQ2_S", "IQ3_S", "IQ1_S", "IQ1_M"})
     void decodeMatchesLlamaCppDequantization(GgmlType type) throws IOException {
         float[] expected = floats(type.ggmlName() + "-imatrix.dequant.bin");
         float[] actual = Quantizers.dequantize(type, resource(type.ggmlName() + "-imatrix.bin"), ROWS, COLS);
@@ -45,7 +45,7 @@ class IqLlamaCppReferenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"IQ3_XXS", "IQ2_S", "IQ3_S"})
+    @EnumSource(names = {"IQ3_XXS", "IQ2_S", "IQ3_S", "IQ1_M"})
     void withoutImportanceMatchesLlamaCpp(GgmlType type) throws IOException {
         byte[] expected = resource(type.ggmlName() + ".bin");
         assertArrayEquals(expected, Quantizers.quantize(type, floats("input.bin"), ROWS, COLS, null), type + " bytes differ from llama.cpp");
