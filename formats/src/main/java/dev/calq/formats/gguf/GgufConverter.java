@@ -100,7 +100,7 @@ public final class GgufConverter {
         TensorCategory cat = TensorCategory.of(p.ggufName());
         boolean embedOrOutput = cat == TensorCategory.TOKEN_EMBD || cat == TensorCategory.OUTPUT;
         if (embedOrOutput ? Quantizers.needsImportance(p.type()) : Quantizers.refusedWithoutImportance(p.type()))
-            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor; pass --imatrix or --calibration");
+            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor (llama-quantize refuses it too); pass --imatrix (or --calibration to quantize)");
     }
 
     private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {
