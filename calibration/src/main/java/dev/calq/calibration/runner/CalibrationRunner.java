@@ -104,7 +104,7 @@ public final class CalibrationRunner {
                     // Every stage but the last needs the layer only up to the last site it observes; its outputs
                     // are recomputed after the last stage anyway (true-sequential GPTQ: about 2 layer passes, not 5).
                     InputSite stopAt = st < stages.size() - 1 ? lastSite(stages.get(st)) : null;
-                    pass(layer, in, out, x, y, obs, stopAt, progress, st + 1, passes + 1, first);
+                    pass(layer, in, out, x, y, obs, stopAt, progress, stageLabel(stages.get(st)), st + 1, passes + 1, first);
                     forward += (System.nanoTime() - t0) / 1e9;
                     long t1 = System.nanoTime();
                     boolean changed = method.update(layer, stages.get(st));
@@ -113,15 +113,14 @@ public final class CalibrationRunner {
                 }
                 if (!outputsValid) {
                     long t0 = System.nanoTime();
-                    pass(layer, in, out, x, y, null, null, progress, passes + 1, passes + 1, first);
+                    pass(layer, in, out, x, y, null, null, progress, "outputs", passes + 1, passes + 1, first);
                     forward += (System.nanoTime() - t0) / 1e9;
                     passes++;
                 }
                 timings.add(new LayerTiming(layer, passes, forward, update));
                 if (checkpoint != null) checkpoint.save(out, method, layer);
                 HiddenStore t = in; in = out; out = t;
-                progress.layerDone(layer, (System.nanoTime() - layerStart) / 1e9,
-                        (double) (layer + 1 - first) / (model.numLayers() - first));
+                progress.layerDone(layer, (System.nanoTime() - layerStart) / 1e9, layer + 1 - first, model.numLayers() - first);
             }
             if (finalStates != null) {
                 for (int s = 0; s < samples.size(); s++) {
@@ -135,6 +134,12 @@ public final class CalibrationRunner {
         }
     }
 
+    /** What a stage observes, for the progress line: its sites, or "all sites". */
+    private static String stageLabel(Set<InputSite> stage) {
+        if (stage.size() == InputSite.values().length) return "all sites";
+        return String.join("+", stage.stream().map(s -> s.name().toLowerCase(Locale.ROOT)).toList());
+    }
+
     /** The site of {@code stage} latest in the layer's data flow (sites are declared in that order). */
     private static InputSite lastSite(Set<InputSite> stage) {
         InputSite last = null;
@@ -144,7 +149,7 @@ public final class CalibrationRunner {
 
     /** One pass over the samples; with {@code stopAt} only as far as that site is observed, writing no outputs. */
     private void pass(int layer, HiddenStore in, HiddenStore out, float[] x, float[] y, LinearInputObserver obs, InputSite stopAt,
-                      Progress progress, int pass, int passes, int firstLayer) {
+                      Progress progress, String stage, int pass, int passes, int firstLayer) {
         int n = samples.size();
         int layersLeft = model.numLayers() - firstLayer;
         for (int s = 0; s < n; s++) {
@@ -156,8 +161,8 @@ public final class CalibrationRunner {
                 model.runLayer(layer, x, tokens, y, obs);
                 out.write(s, y);
             }
-            double done = ((layer - firstLayer) + ((pass - 1) + (s + 1.0) / n) / passes) / layersLeft;
-            progress.advance(layer, pass, passes, s + 1, n, tokens, done);
+            double layersDone = (layer - firstLayer) + ((pass - 1) + (s + 1.0) / n) / passes;
+            progress.advance(layer, stage, pass, passes, s + 1, n, tokens, layersDone, layersLeft);
         }
     }
 
