@@ -1,6 +1,6 @@
 package dev.calq.bench;
 
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.InverseHessian;
 import java.util.Random;
 
@@ -15,7 +15,7 @@ public final class FactorTime {
 
     public static void main(String[] args) {
         int reps = Integer.getInteger("calq.reps", 2);
-        QuantConfig cfg = QuantConfig.defaults();
+        GptqConfig cfg = GptqConfig.defaults();
         InverseHessian.prepare("warm", spd(new Random(0), 512), 512, cfg);
         for (String arg : args) {
             int n = Integer.parseInt(arg);
