@@ -63,6 +63,9 @@ public final class CalibrationRunner {
                             + "use fewer or shorter samples, or raise --memory / the JVM heap (CALQ_JAVA_OPTS=-Xmx...)",
                     MemoryEstimate.human(est.fixedBytes()), "the method's statistics", MemoryEstimate.human(est.budget())));
         boolean spill = !est.hiddenFitsInMemory();
+        options.log().printf(Locale.ROOT, "memory: hidden states %s, one layer's weights, activations and the method's statistics %s; budget %s (heap %s)%n",
+                MemoryEstimate.human(est.hiddenBytes()), MemoryEstimate.human(est.fixedBytes()), MemoryEstimate.human(est.budget()),
+                MemoryEstimate.human(Runtime.getRuntime().maxMemory()));
         int maxTokens = samples.stream().mapToInt(s -> s.length).max().orElseThrow();
         int hiddenSize = model.hiddenSize();
         long perSample = (long) maxTokens * hiddenSize;
