@@ -8,7 +8,8 @@
 #     and its copy while accumulating, then the damped copy, its factor and U (20 n^2 bytes for n inputs), plus the
 #     packed results of every layer (under a quarter of the bf16 model).
 #   eval, imatrix: the activations and logits of one window (--ctx tokens).
-#   convert, quantize --format gguf: one tensor in float32 and its encoding.
+#   convert, quantize --format gguf: the largest tensor in float32, its encoding and copies (1.5x its float32 size);
+#     the mapped input's pages are dropped after each tensor (MappedPages), so RSS stays near the heap.
 # The heap is 1.5x that, at least 1 GiB and at most 75% of RAM. Jobs it cannot size (AWQ, inspect, unknown
 # models) keep -XX:MaxRAMPercentage=75. CALQ_JAVA_OPTS=-Xmx... overrides either (it comes later on the line).
 
@@ -47,15 +48,16 @@ calq_heap_option() {
   model_bytes=$(find "$model" -maxdepth 1 -name '*.safetensors' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}')
   local layer_f32=$(( model_bytes / layers * 2 ))
   local widest=$(( inter > hidden ? inter : hidden ))
+  local biggest=$(( (vocab > inter ? vocab : inter) * hidden ))   # elements of the largest tensor
   local est
   case "$cmd" in
     eval|imatrix)
       est=$(( ctx * (vocab + 3 * inter + 6 * hidden) * 4 * 2 )) ;;
     convert)
-      est=$(( vocab * hidden * 4 * 2 + layer_f32 )) ;;
+      est=$(( biggest * 4 * 3 / 2 )) ;;
     quantize)
       if [ "$format" = gguf ]; then
-        est=$(( vocab * hidden * 4 * 2 + layer_f32 + seqlen * (vocab + 3 * inter + 6 * hidden) * 4 * 2 ))
+        est=$(( biggest * 4 * 3 / 2 + seqlen * (vocab + 3 * inter + 6 * hidden) * 4 * 2 ))
       else
         local states=$(( 2 * nsamples * seqlen * hidden * 4 ))
         if [ -n "$memory" ]; then
