@@ -44,6 +44,7 @@ run() { # name, tokens (for tokens/s; 0 = none), command...
   local tps="-"
   [ "$tokens" != 0 ] && tps=$(awk -v t="$tokens" -v s="$secs" 'BEGIN{printf "%.0f", t/s}')
   rows+=("$(printf '%-44s %9.1f %10s %9.0f %6s' "$name" "$secs" "$tps" "$((rss_kb / 1024))" "$load")")
+  echo "${rows[-1]}" >&2   # as it finishes: a long run shows its rows before the table
 }
 notes=()
 
@@ -53,10 +54,12 @@ fi
 if has eval; then
   run "calq eval ($EVAL_CHUNKS x 512)" $((EVAL_CHUNKS * 512)) ./calq eval --model "$MODEL" --text "$WIKI" --chunks "$EVAL_CHUNKS" --json
   notes+=("calq eval forward tokens/s (--json): $(sed -n 's/.*"tokens_per_second" *: *\([0-9.]*\).*/\1/p' "$OUT/stdout" | head -1)")
+  echo "${notes[-1]}" >&2
   if llama llama-perplexity; then
     run "llama-perplexity F16 ($EVAL_CHUNKS x 512, 2 threads)" $((EVAL_CHUNKS * 512)) \
       "$LLAMA/llama-perplexity" -m "$OUT/f16.gguf" -f "$WIKI" -c 512 --chunks "$EVAL_CHUNKS" -t 2
     notes+=("llama-perplexity: $(grep -o 'seconds per pass[^,]*' "$OUT/stderr" | head -1)")
+    echo "${notes[-1]}" >&2
   fi
 fi
 if has imatrix; then

@@ -2,7 +2,7 @@ package dev.calq.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelConfig;

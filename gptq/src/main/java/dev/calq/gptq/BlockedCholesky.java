@@ -1,7 +1,7 @@
 package dev.calq.gptq;
 
 import dev.calq.calibration.kernels.DoubleMatMul;
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;

@@ -1,5 +1,6 @@
 package dev.calq.calibration.kernels;
 
+import dev.calq.formats.Parallel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
