@@ -53,12 +53,12 @@ if has eval || has imatrix || has convert; then
 fi
 if has eval; then
   run "calq eval ($EVAL_CHUNKS x 512)" $((EVAL_CHUNKS * 512)) ./calq eval --model "$MODEL" --text "$WIKI" --chunks "$EVAL_CHUNKS" --json
-  notes+=("calq eval forward tokens/s (--json): $(sed -n 's/.*"tokens_per_second" *: *\([0-9.]*\).*/\1/p' "$OUT/stdout" | head -1)")
+  notes+=("calq eval forward tokens/s (--json): $(sed -n 's/.*"tokens_per_second" *: *\([0-9.]*\).*/\1/p' "$OUT/stdout" | head -1 || true)")
   echo "${notes[-1]}" >&2
   if llama llama-perplexity; then
     run "llama-perplexity F16 ($EVAL_CHUNKS x 512, 2 threads)" $((EVAL_CHUNKS * 512)) \
       "$LLAMA/llama-perplexity" -m "$OUT/f16.gguf" -f "$WIKI" -c 512 --chunks "$EVAL_CHUNKS" -t 2
-    notes+=("llama-perplexity: $(grep -o 'seconds per pass[^,]*' "$OUT/stderr" | head -1)")
+    notes+=("llama-perplexity: $(grep -o 'seconds per pass[^,]*' "$OUT/stderr" | head -1 || true)")
     echo "${notes[-1]}" >&2
   fi
 fi
