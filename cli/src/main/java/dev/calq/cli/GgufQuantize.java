@@ -19,9 +19,12 @@ final class GgufQuantize {
     private GgufQuantize() {}
 
     static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
-        AtomicOutput.checkTarget(output, overwrite, model);
         QuantMix mix = QuantMix.forName(gguf.type);
-        java.util.List<MixChooser.Override> overrides = MixChooser.parseAll(gguf.tensorTypes);
+        boolean hasImatrix = gguf.imatrix != null || calibration.given();
+        MixChooser chooser = GgufConverter.mixChooser(model, mix, gguf.mixFlags.options(), hasImatrix);
+        PrintWriter out = new PrintWriter(System.out, true);
+        if (gguf.mixFlags.dryRun) return GgufMixRun.dryRun(model, output, chooser, hasImatrix, out);
+        AtomicOutput.checkTarget(output, overwrite, model);
         ImportanceMatrix im = null;
         if (gguf.imatrix != null) {
             im = ImportanceMatrix.read(gguf.imatrix);
@@ -32,10 +35,9 @@ final class GgufQuantize {
             }
             if (gguf.imatrixOutput != null) im.write(gguf.imatrixOutput, false, overwrite);
         }
-        MixChooser chooser = GgufConverter.mixChooser(model, mix, overrides, im != null);
         long t0 = System.nanoTime();
         GgufConverter.Result r = GgufConverter.convert(model, output, chooser, im, overwrite);
-        ConvertCommand.printSummary(new PrintWriter(System.out, true), r, mix, (System.nanoTime() - t0) / 1e9);
+        ConvertCommand.printSummary(out, r, mix, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

@@ -28,11 +28,7 @@ import java.util.Map;
 public final class GgufConverter {
     /** One written tensor. */
     public record ConvertedTensor(String name, GgmlType type, long[] ne, long bytes) {
-        public long elements() {
-            long n = 1;
-            for (long d : ne) n *= d;
-            return n;
-        }
+        public long elements() { return GgufConverter.elements(ne); }
     }
 
     /** What was written: every tensor in file order and the file size. */
@@ -53,12 +49,49 @@ public final class GgufConverter {
 
     /** A llama-quantize-style chooser for this model folder (counts its attn_v tensors, layers and GQA factor). */
     public static MixChooser mixChooser(Path hfDir, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        return mixChooser(hfDir, mix, new MixOptions(overrides, false, null, null), hasImatrix);
+    }
+
+    /** As above with llama-quantize's --pure / --output-tensor-type / --token-embedding-type too. */
+    public static MixChooser mixChooser(Path hfDir, QuantMix mix, MixOptions options, boolean hasImatrix) {
         ModelConfig cfg = ModelConfig.load(hfDir);
         List<String> names;
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
             names = ggufNames(src, cfg, hfDir);
         }
-        return new MixChooser(mix, MixContext.forTensors(names, cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix), overrides);
+        MixContext ctx = MixContext.forTensors(names, ggufArchitecture(cfg.architecture()), cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix);
+        return new MixChooser(mix, ctx, options);
+    }
+
+    /**
+     * What {@link #convert} would write, without reading weights or writing anything (llama-quantize's --dry-run):
+     * every tensor's type and size, and the exact file size. Works for types calq cannot encode yet.
+     */
+    public static Result dryRun(Path hfDir, Path out, TypeChooser chooser) {
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            List<Planned> plan = plan(src, cfg, hfDir, chooser);
+            List<ConvertedTensor> tensors = new ArrayList<>();
+            for (Planned p : plan)
+                tensors.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), p.type().rowBytes(p.ne()[0]) * (elements(p.ne()) / p.ne()[0])));
+            return new Result(out, tensors, GgufWriter.fileSize(out, metadata(hfDir, cfg, chooser), specs(plan)));
+        }
+    }
+
+    /** The first tensor that llama-quantize would refuse to write without an importance matrix, or null. */
+    public static ConvertedTensor firstNeedingImatrix(Result plan, TypeChooser chooser) {
+        for (ConvertedTensor t : plan.tensors()) if (chooser.requiresImatrix(t.name(), t.type())) return t;
+        return null;
+    }
+
+    private static long elements(long[] ne) {
+        long n = 1;
+        for (long d : ne) n *= d;
+        return n;
+    }
+
+    private static List<GgufWriter.Spec> specs(List<Planned> plan) {
+        return plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
     }
 
     public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
@@ -67,11 +100,16 @@ public final class GgufConverter {
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
             List<Planned> plan = plan(src, cfg, hfDir, chooser);
             for (Planned p : plan) {
+                if (chooser.requiresImatrix(p.ggufName(), p.type()) && (imatrix == null || imatrix.importance(p.ggufName()) == null))
+                    throw new CalqException(p.ggufName() + ": " + chooser.name() + " puts it in " + p.type().ggmlName() + ", which needs an importance matrix"
+                            + (imatrix == null ? "" : " entry for it") + "; pass --imatrix FILE (or --calibration SRC to calq quantize --format gguf)");
+            }
+            for (Planned p : plan) {
                 if (!p.type().hasCodec())
                     throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
             }
             Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
-            List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
+            List<GgufWriter.Spec> specs = specs(plan);
             List<ConvertedTensor> done = new ArrayList<>();
             try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
                 for (Planned p : plan) {

@@ -88,6 +88,10 @@ public final class MixChooser implements TypeChooser {
         return dims >= 2 && name.endsWith("weight") && !name.contains("_norm.weight") && !name.contains("ffn_gate_inp.weight");
     }
 
+    @java.lang.Override public boolean requiresImatrix(String ggufName, GgmlType type) {
+        return type.blockSize() > 1 && requiresImatrix(ggufName, type, mix);
+    }
+
     @java.lang.Override public int fileType() { return mix.fileType(); }
 
     @java.lang.Override public String name() { return mix.name(); }

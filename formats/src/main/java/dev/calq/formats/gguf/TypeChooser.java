@@ -15,4 +15,7 @@ public interface TypeChooser {
 
     /** A short name for summaries ("Q4_K_M"). */
     String name();
+
+    /** Whether writing this tensor at this type needs an importance matrix (llama-quantize refuses otherwise). */
+    default boolean requiresImatrix(String ggufName, GgmlType type) { return false; }
 }

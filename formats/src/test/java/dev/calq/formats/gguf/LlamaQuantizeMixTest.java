@@ -3,6 +3,7 @@ package dev.calq.formats.gguf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.calq.formats.SharedData;
 import dev.calq.formats.gguf.quant.GgmlType;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,12 +11,15 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -94,6 +98,25 @@ class LlamaQuantizeMixTest {
             for (int i = 0; i < names.size(); i++)
                 assertEquals(c.types().get(i), got.get(i), resource + " " + c + ": " + names.get(i));
             if (!c.imatrix()) assertEquals(c.needsImatrix(), needs.getFirst(), resource + " " + c + ": needs an importance matrix");
+        }
+    }
+
+    @Test
+    void theSharedModelIsPlannedAsLlamaQuantizePlannedIt() {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Recording rec = read("tinyllama.tsv.gz");
+        List<String> names = new ArrayList<>(rec.tensors().keySet());
+        Path model = SharedData.tinyLlama();
+        // one full dry run (tokenizer metadata and all), then each case through the chooser calq builds for the folder
+        GgufConverter.Result plan = GgufConverter.dryRun(model, Path.of("unused.gguf"), GgufConverter.mixChooser(model, QuantMix.IQ3_XS, MixOptions.NONE, true));
+        assertEquals(names.size(), plan.tensors().size());
+        for (Case c : rec.cases()) {
+            MixChooser chooser = GgufConverter.mixChooser(model, QuantMix.forName(c.mix()), c.options(), c.imatrix());
+            for (GgufConverter.ConvertedTensor t : plan.tensors()) {
+                String expected = c.types().get(names.indexOf(t.name()));
+                assertEquals(expected, chooser.typeFor(t.name(), t.ne()).ggmlName(), c + ": " + t.name());
+                if (c.mix().equals("IQ3_XS") && c.imatrix() && c.args().isEmpty()) assertEquals(expected, t.type().ggmlName(), t.name());
+            }
         }
     }
 
