@@ -5,8 +5,8 @@ import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.GridConfig;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.awq.AwqCheckpointWriter;
@@ -17,8 +17,9 @@ import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
-import dev.calq.gptq.GptqCheckpointWriter;
-import dev.calq.gptq.Rtn;
+import dev.calq.formats.gptq.GptqCheckpointWriter;
+import dev.calq.formats.gptq.GptqQuantizationConfig;
+import dev.calq.calibration.quant.Rtn;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,18 +39,17 @@ public final class AwqModelQuantizer implements LayerMethod {
     private static final String LAYER_FILE = "awq-layer.safetensors";
 
     private final LlamaModel model;
-    private final QuantConfig quant;
+    private final GridConfig quant;
     private final AwqMethod method;
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final Map<String, Tensor> scaled = new LinkedHashMap<>();
     private final List<AwqLayerSearch.Report> reports = new ArrayList<>();
 
     /**
-     * @param quant            the grid (AWQ: 4 bits, groups of 128, sym = false for zero points; no act-order)
+     * @param quant            the grid (AWQ: 4 bits, groups of 128, sym = false for zero points)
      * @param maxTokensPerSite bound on one layer's cached inputs (see {@link LayerInputs})
      */
-    public AwqModelQuantizer(LlamaModel model, QuantConfig quant, AwqConfig config, long maxTokensPerSite) {
-        if (quant.actOrder()) throw new CalqException("--act-order does not apply to AWQ (groups stay in column order)");
+    public AwqModelQuantizer(LlamaModel model, GridConfig quant, AwqConfig config, long maxTokensPerSite) {
         this.model = model;
         this.quant = quant;
         ModelConfig c = model.config();
@@ -117,7 +117,10 @@ public final class AwqModelQuantizer implements LayerMethod {
     public List<String> writeGptq(Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
         OverlayTensorSource over = new OverlayTensorSource(source);
         for (Tensor t : scaled.values()) over.replace(t);
-        return GptqCheckpointWriter.write(modelDir, over, quantized, quant, false, maxShardBytes, out, overwrite);
+        // GPTQ's fields that AWQ has no use for are recorded as a GPTQ run with default damping and no act-order would.
+        GptqQuantizationConfig qc = new GptqQuantizationConfig(quant.bits(), quant.groupSize(), false, quant.sym(), 0.01, false, false,
+                GptqQuantizationConfig.V1);
+        return GptqCheckpointWriter.write(modelDir, over, quantized, qc, maxShardBytes, out, overwrite);
     }
 
     @Override

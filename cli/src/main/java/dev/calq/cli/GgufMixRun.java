@@ -1,7 +1,7 @@
 package dev.calq.cli;
 
-import dev.calq.formats.gguf.GgufConverter;
-import dev.calq.formats.gguf.MixChooser;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.mix.MixChooser;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 

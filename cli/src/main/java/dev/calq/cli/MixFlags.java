@@ -1,6 +1,6 @@
 package dev.calq.cli;
 
-import dev.calq.formats.gguf.MixOptions;
+import dev.calq.formats.gguf.mix.MixOptions;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;

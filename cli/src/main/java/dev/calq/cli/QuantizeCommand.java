@@ -5,7 +5,7 @@ import dev.calq.awq.AwqModelQuantizer;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.RunnerOptions;
@@ -14,7 +14,8 @@ import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
-import dev.calq.gptq.GptqCheckpointWriter;
+import dev.calq.formats.gptq.GptqCheckpointWriter;
+import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqMethod;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -121,24 +122,24 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
         AtomicOutput.checkTarget(output, overwrite || resume, model);
         if (method == Method.awq) return awq(fmt, log);
-        QuantConfig cfg = new QuantConfig(bits, groupSize, sym == null || sym,
-                actOrder, staticGroups, damp, blockSize, mseClip);
+        GptqConfig cfg = new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip),
+                actOrder, staticGroups, damp, blockSize, trueSequential);
 
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
             GptqMethod.Algorithm algo = method == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
-            GptqMethod gptq = new GptqMethod(llama, cfg, algo, trueSequential, compareRtn, log);
+            GptqMethod gptq = new GptqMethod(llama, cfg, algo, compareRtn, log);
             if (method == Method.rtn && !calibration.given()) {
-                RtnWithoutCalibration.quantizeAll(llama, cfg, gptq);
+                RtnWithoutCalibration.quantizeAll(llama, cfg.grid(), gptq);
             } else {
                 Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
                 List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.GPTQ);
                 log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-                runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + trueSequential + "|" + compareRtn, log);
+                runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + compareRtn, log);
                 log.print(gptq.errorTable());
             }
-            List<String> warnings = GptqCheckpointWriter.write(model, loaded.weights(), gptq.quantized(), cfg, trueSequential,
+            List<String> warnings = GptqCheckpointWriter.write(model, loaded.weights(), gptq.quantized(), cfg.checkpointConfig(),
                     dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
             for (String w : warnings) log.println("warning: " + w);
         }
@@ -152,7 +153,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     private int awq(Format fmt, PrintStream log) {
         if (actOrder) throw new CalqException("--act-order does not apply to AWQ");
         if (fmt == Format.awq && bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + bits + " bits");
-        QuantConfig cfg = new QuantConfig(bits, groupSize, sym != null && sym, false, false, damp, blockSize, mseClip);
+        GridConfig cfg = new GridConfig(bits, groupSize, sym != null && sym, mseClip);
         AwqConfig awqConfig;
         try {
             awqConfig = new AwqConfig(awqGrid, duoScaling, awqClip, maxShrink, 20, 512, awqGqaOutput);

@@ -1,8 +1,10 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.mix.QuantMix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,9 +1,10 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.mix;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.calq.formats.SharedData;
+import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.quant.GgmlType;
 import java.io.BufferedReader;
 import java.io.IOException;
