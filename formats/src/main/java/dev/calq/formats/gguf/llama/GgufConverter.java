@@ -114,6 +114,7 @@ public final class GgufConverter {
             for (Planned p : plan) {
                 if (!p.type().hasCodec())
                     throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+                checkImportance(p, importanceFor(imatrix, p, (int) p.ne()[0]));
             }
             Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
             List<GgufWriter.Spec> specs = specs(plan);
@@ -133,6 +134,18 @@ public final class GgufConverter {
                 return new Result(out, done, size);
             }
         }
+    }
+
+    /**
+     * llama-quantize refuses the very-low-bit types without importance weights (except for token_embd and output,
+     * where only the types whose ggml quantizer cannot run without them are refused).
+     */
+    private static void checkImportance(Planned p, float[] importance) {
+        if (importance != null) return;
+        TensorCategory cat = TensorCategory.of(p.ggufName());
+        boolean embedOrOutput = cat == TensorCategory.TOKEN_EMBD || cat == TensorCategory.OUTPUT;
+        if (embedOrOutput ? Quantizers.needsImportance(p.type()) : Quantizers.refusedWithoutImportance(p.type()))
+            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor; pass --imatrix or --calibration");
     }
 
     private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {
