@@ -87,7 +87,7 @@ public final class GgufConverter {
 
     /** The first tensor that llama-quantize would refuse to write without an importance matrix, or null. */
     public static ConvertedTensor firstNeedingImatrix(Result plan, TypeChooser chooser) {
-        for (ConvertedTensor t : plan.tensors()) if (chooser.requiresImatrix(t.name(), t.type())) return t;
+        for (ConvertedTensor t : plan.tensors()) if (needsImportance(t.name(), t.type(), chooser)) return t;
         return null;
     }
 
@@ -106,15 +106,10 @@ public final class GgufConverter {
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
             List<Planned> plan = plan(src, cfg, hfDir, chooser);
-            for (Planned p : plan) {
-                if (chooser.requiresImatrix(p.ggufName(), p.type()) && (imatrix == null || imatrix.importance(p.ggufName()) == null))
-                    throw new CalqException(p.ggufName() + ": " + chooser.name() + " puts it in " + p.type().ggmlName() + ", which needs an importance matrix"
-                            + (imatrix == null ? "" : " entry for it") + "; pass --imatrix FILE (or --calibration SRC to calq quantize --format gguf)");
-            }
+            for (Planned p : plan) checkImportance(p, chooser, imatrix);
             for (Planned p : plan) {
                 if (!p.type().hasCodec())
                     throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
-                checkImportance(p, importanceFor(imatrix, p, (int) p.ne()[0]));
             }
             Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
             List<GgufWriter.Spec> specs = specs(plan);
@@ -137,15 +132,19 @@ public final class GgufConverter {
     }
 
     /**
-     * llama-quantize refuses the very-low-bit types without importance weights (except for token_embd and output,
-     * where only the types whose ggml quantizer cannot run without them are refused).
+     * Whether this tensor cannot be written at this type without importance weights: llama-quantize refuses it
+     * (the chooser's rule: very-low-bit types and Q2_K_S's Q2_K, token_embd and output excepted), or ggml's quantizer
+     * for the type cannot run without them at all (IQ2_XXS, IQ2_XS, IQ1_S, on any tensor).
      */
-    private static void checkImportance(Planned p, float[] importance) {
-        if (importance != null) return;
-        TensorCategory cat = TensorCategory.of(p.ggufName());
-        boolean embedOrOutput = cat == TensorCategory.TOKEN_EMBD || cat == TensorCategory.OUTPUT;
-        if (embedOrOutput ? Quantizers.needsImportance(p.type()) : Quantizers.refusedWithoutImportance(p.type()))
-            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor; pass --imatrix or --calibration");
+    public static boolean needsImportance(String ggufName, GgmlType type, TypeChooser chooser) {
+        return chooser.requiresImatrix(ggufName, type) || Quantizers.needsImportance(type);
+    }
+
+    private static void checkImportance(Planned p, TypeChooser chooser, ImportanceMatrix imatrix) {
+        if (imatrix != null && imatrix.importance(p.ggufName()) != null) return;
+        if (needsImportance(p.ggufName(), p.type(), chooser))
+            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix"
+                    + (imatrix == null ? "" : " entry for this tensor") + "; pass --imatrix FILE (or --calibration SRC to calq quantize --format gguf)");
     }
 
     private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {

@@ -2,6 +2,7 @@ package dev.calq.formats.gguf.mix;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -70,15 +71,11 @@ public final class MixChooser implements TypeChooser {
 
     /**
      * Whether llama-quantize refuses to write this tensor at this type without an importance matrix: the IQ1, IQ2
-     * and IQ3_XXS types, and Q2_K inside a Q2_K_S file, except on token_embd and output.
+     * and IQ3_XXS types, and Q2_K inside a Q2_K_S file ({@code mix} may be null), except on token_embd and output.
      */
     public static boolean requiresImatrix(String name, GgmlType type, QuantMix mix) {
         if (name.equals("token_embd.weight") || name.equals("per_layer_token_embd.weight") || name.equals("output.weight")) return false;
-        return switch (type) {
-            case IQ3_XXS, IQ2_XXS, IQ2_XS, IQ2_S, IQ1_M, IQ1_S -> true;
-            case Q2_K -> mix == QuantMix.Q2_K_S;
-            default -> false;
-        };
+        return Quantizers.refusedWithoutImportance(type) || type == GgmlType.Q2_K && mix == QuantMix.Q2_K_S;
     }
 
     /** llama-quantize's tensor_allows_quantization for the tensor kinds calq writes: 2-D+ weights except norms. */

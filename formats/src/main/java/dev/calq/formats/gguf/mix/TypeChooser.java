@@ -16,6 +16,6 @@ public interface TypeChooser {
     /** A short name for summaries ("Q4_K_M"). */
     String name();
 
-    /** Whether writing this tensor at this type needs an importance matrix (llama-quantize refuses otherwise). */
-    default boolean requiresImatrix(String ggufName, GgmlType type) { return false; }
+    /** Whether llama-quantize refuses to write this tensor at this type without an importance matrix. */
+    default boolean requiresImatrix(String ggufName, GgmlType type) { return MixChooser.requiresImatrix(ggufName, type, null); }
 }
