@@ -137,6 +137,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
+        if (gguf.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
+            throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
         if (fmt == Format.gguf && m == Method.rtn) {
             requireHfFolder();
             return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
@@ -184,7 +186,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     /** The --also-gguf targets, parsed and checked before any work. */
     private List<GgufJob.Target> alsoGguf() {
         List<GgufJob.Target> out = new ArrayList<>();
-        for (String spec : gguf.alsoGguf) out.add(GgufJob.Target.parse(spec, gguf.tensorTypes));
+        for (String spec : gguf.alsoGguf) out.add(GgufJob.Target.parse(spec, gguf.mixFlags.options()));
         return out;
     }
 
@@ -204,7 +206,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             throw new CalqException(e.getMessage());
         }
         List<GgufJob.Target> ggufOut = new ArrayList<>(also);
-        if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.tensorTypes, output));
+        if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output));
         requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
