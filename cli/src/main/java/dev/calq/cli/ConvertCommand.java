@@ -1,8 +1,8 @@
 package dev.calq.cli;
 
-import dev.calq.formats.gguf.GgufConverter;
-import dev.calq.formats.gguf.MixChooser;
-import dev.calq.formats.gguf.QuantMix;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +16,11 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufTensorInfo;
+import dev.calq.formats.gguf.GgufValue;
+import dev.calq.formats.gguf.GgufWriter;
+import dev.calq.formats.gguf.mix.QuantMix;
 
 /** Reading a converted GGUF back: config from metadata, HF names, exact F32 tensors, q/k rows un-permuted. */
 class GgufReadBackTest {

@@ -1,9 +1,12 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.Architecture;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.model.RopeScaling;
+import dev.calq.formats.gguf.GgufArray;
+import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufValue;
 
 /**
  * A {@link ModelConfig} rebuilt from a GGUF file's metadata (the inverse of what {@link GgufConverter} writes and

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +13,12 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufTensorInfo;
+import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.mix.MixContext;
+import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.formats.gguf.mix.TypeChooser;
 
 class GgufConverterTest {
     @TempDir Path dir;

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelLayout;

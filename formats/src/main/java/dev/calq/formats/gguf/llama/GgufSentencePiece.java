@@ -1,10 +1,14 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.tokenizer.Piece;
 import dev.calq.formats.tokenizer.SentencePieceModelFile;
 import java.util.ArrayList;
 import java.util.List;
+import dev.calq.formats.gguf.GgufArray;
+import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufValue;
+import dev.calq.formats.gguf.GgufValueType;
 
 /**
  * The SentencePiece model a GGUF file carries as {@code tokenizer.ggml.model = "llama"}: pieces from

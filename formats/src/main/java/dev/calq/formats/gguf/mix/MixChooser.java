@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.mix;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.quant.GgmlType;

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.mix;
 
 /** The broad tensor roles llama-quantize's mix rules distinguish, recognised from llama.cpp tensor names. */
 enum TensorCategory {

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.quant.Quantizers;
@@ -12,6 +12,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufTensorInfo;
 
 /**
  * A GGUF model's tensors under their Hugging Face names, each dequantized to float32 when asked for (nothing is

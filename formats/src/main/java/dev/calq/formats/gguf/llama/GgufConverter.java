@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
@@ -18,6 +18,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import dev.calq.formats.gguf.GgufValue;
+import dev.calq.formats.gguf.GgufWriter;
+import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.mix.MixContext;
+import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.formats.gguf.mix.TypeChooser;
 
 /**
  * Converts a Hugging Face Llama-family folder (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,

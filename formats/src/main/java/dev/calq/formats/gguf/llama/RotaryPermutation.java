@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 /**
  * Reorders q/k projection rows from Hugging Face's rotate-half rotary layout (each head: first the real parts of

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import dev.calq.formats.gguf.GgufValue;
 
 /**
  * The tokenizer.* metadata llama.cpp needs, built from a Hugging Face folder the way convert_hf_to_gguf.py does:

@@ -1,4 +1,4 @@
-package dev.calq.formats.gguf;
+package dev.calq.formats.gguf.llama;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
