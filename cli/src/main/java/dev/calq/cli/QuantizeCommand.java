@@ -40,7 +40,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder (GPTQ/AWQ) or .gguf file.")
     Path output;
 
-    @Option(names = "--method", defaultValue = "gptq", description = "gptq | rtn | awq (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--method", description = "gptq | rtn | awq (default: gptq; with --format gguf, none: llama.cpp's imatrix quantization, "
+            + "and gptq runs GPTQ inside the mix's block types).")
     Method method;
 
     @Option(names = "--format", description = "gptq | awq | gguf (default: awq for --method awq, else gptq).")
@@ -117,7 +118,13 @@ public final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream log = System.err;
         Format fmt = format != null ? format : method == Method.awq ? Format.awq : Format.gptq;
-        if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        if (fmt == Format.gguf) {
+            if (method == null) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+            if (method != Method.gptq)
+                throw new CalqException("--format gguf takes --method gptq (GPTQ inside the mix's types) or no --method (llama.cpp's imatrix quantization)");
+            return GgufGptqQuantize.run(this, log);
+        }
+        if (method == null) method = Method.gptq;
         if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
         AtomicOutput.checkTarget(output, overwrite || resume, model);
         if (method == Method.awq) return awq(fmt, log);
