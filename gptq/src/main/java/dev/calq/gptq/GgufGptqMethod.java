@@ -15,7 +15,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,19 +57,10 @@ public final class GgufGptqMethod implements LayerMethod {
     }
 
     @Override
-    public List<Set<InputSite>> stages() {
-        if (!trueSequential) return List.of(EnumSet.allOf(InputSite.class));
-        List<Set<InputSite>> stages = new ArrayList<>();
-        for (InputSite s : InputSite.values()) stages.add(EnumSet.of(s));
-        return stages;
-    }
+    public List<Set<InputSite>> stages() { return GptqMethod.stages(trueSequential); }
 
     @Override
-    public LinearInputObserver observer(int layer, Set<InputSite> stage) {
-        return (l, site, x, tokens, dim) -> {
-            if (stage.contains(site)) hessians.observe(l, site, x, tokens, dim);
-        };
-    }
+    public LinearInputObserver observer(int layer, Set<InputSite> stage) { return GptqMethod.observer(hessians, stage); }
 
     @Override
     public boolean update(int layer, Set<InputSite> stage) {
@@ -104,16 +94,8 @@ public final class GgufGptqMethod implements LayerMethod {
         return changed;
     }
 
-    /** Hessians of every site of one layer at once (float64). */
     @Override
-    public long workingBytes(int tokensTotal) {
-        long bytes = 0;
-        for (InputSite s : InputSite.values()) {
-            long d = model.inFeatures(s.projections().getFirst());
-            bytes += d * d * 8 * 2;
-        }
-        return bytes;
-    }
+    public long workingBytes(int tokensTotal) { return GptqMethod.hessianBytes(model); }
 
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {

@@ -51,7 +51,10 @@ public final class GptqMethod implements LayerMethod {
     }
 
     @Override
-    public List<Set<InputSite>> stages() {
+    public List<Set<InputSite>> stages() { return stages(trueSequential); }
+
+    /** One stage per input site in true-sequential mode (each observed after the earlier ones are quantized), else one. */
+    static List<Set<InputSite>> stages(boolean trueSequential) {
         if (!trueSequential) return List.of(EnumSet.allOf(InputSite.class));
         List<Set<InputSite>> stages = new ArrayList<>();
         for (InputSite s : InputSite.values()) stages.add(EnumSet.of(s));
@@ -59,7 +62,10 @@ public final class GptqMethod implements LayerMethod {
     }
 
     @Override
-    public LinearInputObserver observer(int layer, Set<InputSite> stage) {
+    public LinearInputObserver observer(int layer, Set<InputSite> stage) { return observer(hessians, stage); }
+
+    /** Feeds the stage's sites to the Hessian accumulators. */
+    static LinearInputObserver observer(HessianObserver hessians, Set<InputSite> stage) {
         return (l, site, x, tokens, dim) -> {
             if (stage.contains(site)) hessians.observe(l, site, x, tokens, dim);
         };
@@ -94,7 +100,10 @@ public final class GptqMethod implements LayerMethod {
 
     /** Hessians of every site of one layer at once (float64). */
     @Override
-    public long workingBytes(int tokensTotal) {
+    public long workingBytes(int tokensTotal) { return hessianBytes(model); }
+
+    /** Hessians of every site of one layer at once (float64), the accumulator and the solver's copy. */
+    static long hessianBytes(LayerwiseModel model) {
         long bytes = 0;
         for (InputSite s : InputSite.values()) {
             long d = model.inFeatures(s.projections().getFirst());
