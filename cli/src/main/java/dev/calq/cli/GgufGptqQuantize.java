@@ -2,7 +2,7 @@ package dev.calq.cli;
 
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.GridConfig;
 import dev.calq.datasets.CalibrationSampler;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
@@ -15,6 +15,7 @@ import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import dev.calq.gptq.GgufGptqMethod;
 import dev.calq.gptq.GgufGptqQuantizer;
+import dev.calq.gptq.GptqConfig;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -39,7 +40,7 @@ final class GgufGptqQuantize {
         if (cmd.actOrder) throw new CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
         List<MixChooser.Override> overrides = MixChooser.parseAll(cmd.gguf.tensorTypes);
         Map<String, GgmlType> types = GgufConverter.plannedTypes(cmd.model, GgufConverter.mixChooser(cmd.model, mix, overrides, true));
-        QuantConfig cfg = new QuantConfig(4, 128, true, false, false, cmd.damp, cmd.blockSize, false);
+        GptqConfig cfg = new GptqConfig(GridConfig.defaults(), false, false, cmd.damp, cmd.blockSize, cmd.trueSequential);
         long start = System.nanoTime();
         Map<String, GgufConverter.Encoded> encoded = new LinkedHashMap<>();
         ImportanceMatrix im;
@@ -50,7 +51,7 @@ final class GgufGptqQuantize {
             GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, log);
             List<int[]> samples = cmd.calibration.samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            cmd.runLayers(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + cmd.trueSequential, log);
+            cmd.runLayers(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg, false, log);
             log.print(method.errorTable());
             for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet()) {
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));

@@ -3,7 +3,6 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.LayerwiseModel;
 import dev.calq.formats.gguf.quant.GgmlType;
@@ -36,7 +35,7 @@ public final class GgufGptqMethod implements LayerMethod {
 
     private final LayerwiseModel model;
     private final Function<String, GgmlType> typeOf;
-    private final QuantConfig config;
+    private final GptqConfig config;
     private final boolean trueSequential;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
@@ -47,7 +46,7 @@ public final class GgufGptqMethod implements LayerMethod {
      * {@code typeOf} gives the ggml type of a projection by Hugging Face weight name (null: not quantized here);
      * {@code config} supplies the damping (act-order is refused: see {@link GgufGptqQuantizer}).
      */
-    public GgufGptqMethod(LayerwiseModel model, Function<String, GgmlType> typeOf, QuantConfig config, boolean trueSequential, PrintStream log) {
+    public GgufGptqMethod(LayerwiseModel model, Function<String, GgmlType> typeOf, GptqConfig config, boolean trueSequential, PrintStream log) {
         if (config.actOrder()) throw new dev.calq.formats.CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
         this.model = model;
         this.typeOf = typeOf;
@@ -57,10 +56,19 @@ public final class GgufGptqMethod implements LayerMethod {
     }
 
     @Override
-    public List<Set<InputSite>> stages() { return GptqMethod.stages(trueSequential); }
+    public List<Set<InputSite>> stages() {
+        if (!trueSequential) return List.of(java.util.EnumSet.allOf(InputSite.class));
+        List<Set<InputSite>> stages = new ArrayList<>();
+        for (InputSite s : InputSite.values()) stages.add(java.util.EnumSet.of(s));
+        return stages;
+    }
 
     @Override
-    public LinearInputObserver observer(int layer, Set<InputSite> stage) { return GptqMethod.observer(hessians, stage); }
+    public LinearInputObserver observer(int layer, Set<InputSite> stage) {
+        return (l, site, x, tokens, dim) -> {
+            if (stage.contains(site)) hessians.observe(l, site, x, tokens, dim);
+        };
+    }
 
     @Override
     public boolean update(int layer, Set<InputSite> stage) {
@@ -95,7 +103,14 @@ public final class GgufGptqMethod implements LayerMethod {
     }
 
     @Override
-    public long workingBytes(int tokensTotal) { return GptqMethod.hessianBytes(model); }
+    public long workingBytes(int tokensTotal) {
+        long bytes = 0;
+        for (InputSite s : InputSite.values()) {
+            long d = model.inFeatures(s.projections().getFirst());
+            bytes += d * d * 8 * 2; // the accumulator and the solver's copy
+        }
+        return bytes;
+    }
 
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {

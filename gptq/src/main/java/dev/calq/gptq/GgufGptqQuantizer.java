@@ -1,23 +1,26 @@
 package dev.calq.gptq;
 
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.calibration.quant.Rtn;
 import dev.calq.formats.CalqException;
+import dev.calq.formats.Parallel;
 import dev.calq.formats.gguf.quant.BlockGrid;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.gguf.quant.Quantizers;
+import dev.calq.formats.quantized.ColumnEncoder;
 
 /**
- * GPTQ inside a ggml block type: the column loop of {@link GptqQuantizer} over the input dimension, where the grid
- * is the type's own. When the loop reaches the first column of a ggml block (32 or 256 columns) of a row, the
- * block's scales (mins, sub-block scales, super-scales, quantized as the type stores them) are chosen by the type's
- * importance-weighted search from the row as updated so far, the importance being the Hessian's diagonal; every
- * column of the block is then coded onto that fixed grid (nearest level, {@link BlockGrid#nearestLevel}) and its
- * error pushed onto the later columns through U, the upper Cholesky factor of H^-1. The output is the type's block
- * bytes; the dequantized weight returned is exactly what those bytes decode to.
+ * GPTQ inside a ggml block type: {@link GptqQuantizer}'s column loop with the type's own grid as its
+ * {@link ColumnEncoder}. At the first column of each ggml block (32 or 256 columns) the block's scales (mins,
+ * sub-block scales, super-scales, quantized as the type stores them) are chosen, row by row, by the type's
+ * importance-weighted search from the weights as updated so far, the importance being the Hessian's diagonal; every
+ * column of the block is then coded onto that fixed grid (nearest level, {@link BlockGrid#nearestLevel}) and GPTQ
+ * pushes its error onto the later columns through U. The lazy batch is one ggml block, so a block's scales see
+ * every earlier column's update. The output is the type's block bytes; the dequantized weight returned is exactly
+ * what those bytes decode to.
  *
  * <p>The IQ4 types are a scalar codebook (each level is one weight), so a "group a grid point spans" is one column
- * and the loop is the same. Natural column order only: a block's columns must be quantized after its scales are
- * chosen and before the next block's, which act-order's permutation breaks (see docs/algorithms.md).
+ * and the loop is the same. Natural column order only: act-order's permutation would not form contiguous blocks
+ * (see docs/algorithms.md).
  */
 public final class GgufGptqQuantizer {
     /** The type's bytes (rows of {@code type.rowBytes(in)}), their decoded values, and GPTQ's loss sum (x-q)^2/(2 U_cc^2). */
@@ -45,58 +48,69 @@ public final class GgufGptqQuantizer {
         }
         int bs = type.blockSize();
         if (in % bs != 0) throw new CalqException(name + ": " + in + " columns are not a multiple of " + type.ggmlName() + "'s block of " + bs);
-        GptqQuantizer.checkFinite(name, weight, in);
+        Rtn.checkFinite(name, weight, in);
+        Encoder enc = new Encoder(grid, type, out, in, importance);
+        double loss = GptqQuantizer.quantize(weight, out, in, inv, bs, enc);
+        return new Result(type, enc.finish(), enc.deq, loss);
+    }
 
-        float[] w = weight.clone();
-        boolean[] dead = inv.dead();
-        for (int r = 0; r < out; r++) for (int c = 0; c < in; c++) if (dead[c]) w[r * in + c] = 0f;
-        int rowBytes = Math.toIntExact(type.rowBytes(in));
-        byte[] bytes = new byte[Math.multiplyExact(out, rowBytes)];
-        float[] deq = new float[out * in];
-        float[] u = inv.upper();
-        float[] values = grid.levelValues();
-        double[] rowLoss = new double[out];
-        // The lazy batch spans whole ggml blocks, so each block's columns get every earlier update before its scales are chosen.
-        int lazy = Math.max(128, bs);
-        float[] err = new float[out * lazy];
-        for (int i1 = 0; i1 < in; i1 += lazy) {
-            int i2 = Math.min(i1 + lazy, in);
-            int count = i2 - i1;
-            final int b1 = i1;
-            Parallel.forRange(out, 16, (from, to) -> {
-                float[] step = new float[bs];
-                float[] offset = new float[bs];
-                byte[] levels = new byte[bs];
+    /** The ggml type as GPTQ's column encoder: per row, the current block's grid and levels. */
+    private static final class Encoder implements ColumnEncoder<byte[]> {
+        private final BlockGrid grid;
+        private final GgmlType type;
+        private final int out, in, bs, rowBytes;
+        private final float[] importance, values, step, offset, deq;
+        private final byte[] levels, bytes;
+
+        Encoder(BlockGrid grid, GgmlType type, int out, int in, float[] importance) {
+            this.grid = grid;
+            this.type = type;
+            this.out = out;
+            this.in = in;
+            this.bs = type.blockSize();
+            this.rowBytes = Math.toIntExact(type.rowBytes(in));
+            this.importance = importance;
+            this.values = grid.levelValues();
+            this.step = new float[out * bs];
+            this.offset = new float[out * bs];
+            this.levels = new byte[out * bs];
+            this.deq = new float[out * in];
+            this.bytes = new byte[Math.multiplyExact(out, rowBytes)];
+        }
+
+        @Override public int blockColumns() { return bs; }
+
+        @Override
+        public void chooseScales(float[] w, int n, int start) {
+            int block = start / bs;
+            Parallel.forRange(out, 8, (from, to) -> {
+                float[] s = new float[bs], o = new float[bs];
                 for (int r = from; r < to; r++) {
-                    int row = r * in;
-                    double loss = 0;
-                    for (int c = b1; c < b1 + count; c++) {
-                        int i = c % bs;
-                        int o = r * rowBytes + (c / bs) * type.typeSize();
-                        if (i == 0) {
-                            grid.chooseScales(w, row, in, importance, c / bs, bytes, o);
-                            grid.grid(bytes, o, step, offset);
-                        }
-                        float x = w[row + c];
-                        int k = grid.nearestLevel(x, step[i], offset[i]);
-                        levels[i] = (byte) k;
-                        float q = step[i] * values[k] + offset[i];
-                        deq[row + c] = q;
-                        if (i == bs - 1) grid.packLevels(levels, bytes, o);
-                        float d = u[c * in + c];
-                        float e = (x - q) / d;
-                        loss += (double) (x - q) * (x - q) / ((double) d * d) / 2;
-                        err[r * count + c - b1] = e;
-                        GptqQuantizer.pushError(w, row, c, b1 + count, e, u, in);
-                    }
-                    rowLoss[r] += loss;
+                    int at = r * rowBytes + block * type.typeSize();
+                    grid.chooseScales(w, r * in, in, importance, block, bytes, at);
+                    grid.grid(bytes, at, s, o);
+                    System.arraycopy(s, 0, step, r * bs, bs);
+                    System.arraycopy(o, 0, offset, r * bs, bs);
                 }
             });
-            if (i2 < in) GptqQuantizer.lazyUpdate(w, out, in, u, err, i1, i2);
         }
-        double loss = 0;
-        for (double l : rowLoss) loss += l;
-        return new Result(type, bytes, deq, loss);
+
+        @Override
+        public float round(int row, int position, float x) {
+            int i = position % bs, e = row * bs + i;
+            int k = grid.nearestLevel(x, step[e], offset[e]);
+            levels[e] = (byte) k;
+            float q = step[e] * values[k] + offset[e];
+            deq[row * in + position] = q;
+            if (i == bs - 1) {
+                byte[] rowLevels = new byte[bs];
+                System.arraycopy(levels, row * bs, rowLevels, 0, bs);
+                grid.packLevels(rowLevels, bytes, row * rowBytes + (position / bs) * type.typeSize());
+            }
+            return q;
+        }
+
+        @Override public byte[] finish() { return bytes; }
     }
 
     /** The Hessian's diagonal as the importance the scale searches weigh columns by (llama.cpp's imatrix is proportional to it). */

@@ -3,8 +3,8 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.LayerwiseModel;
 import java.io.IOException;
@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import dev.calq.calibration.quant.Rtn;
 
 /**
  * GPTQ (or RTN) as a calibration-runner method: Hessians gathered at each input site, then every projection that
@@ -30,42 +31,33 @@ public final class GptqMethod implements LayerMethod {
     public enum Algorithm { GPTQ, RTN }
 
     private final LayerwiseModel model;
-    private final QuantConfig config;
+    private final GptqConfig config;
     private final Algorithm algorithm;
-    private final boolean trueSequential;
     private final boolean compareRtn;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final List<LayerError> errors = new ArrayList<>();
 
-    public GptqMethod(LayerwiseModel model, QuantConfig config, Algorithm algorithm, boolean trueSequential, boolean compareRtn,
-                      PrintStream log) {
+    public GptqMethod(LayerwiseModel model, GptqConfig config, Algorithm algorithm, boolean compareRtn, PrintStream log) {
         this.model = model;
         this.config = config;
         this.algorithm = algorithm;
-        this.trueSequential = trueSequential;
         this.compareRtn = compareRtn;
         this.log = log;
-        for (Projection p : Projection.values()) config.checkShape(p.weightName(0), model.inFeatures(p));
+        for (Projection p : Projection.values()) config.grid().checkShape(p.weightName(0), model.inFeatures(p));
     }
 
     @Override
-    public List<Set<InputSite>> stages() { return stages(trueSequential); }
-
-    /** One stage per input site in true-sequential mode (each observed after the earlier ones are quantized), else one. */
-    static List<Set<InputSite>> stages(boolean trueSequential) {
-        if (!trueSequential) return List.of(EnumSet.allOf(InputSite.class));
+    public List<Set<InputSite>> stages() {
+        if (!config.trueSequential()) return List.of(EnumSet.allOf(InputSite.class));
         List<Set<InputSite>> stages = new ArrayList<>();
         for (InputSite s : InputSite.values()) stages.add(EnumSet.of(s));
         return stages;
     }
 
     @Override
-    public LinearInputObserver observer(int layer, Set<InputSite> stage) { return observer(hessians, stage); }
-
-    /** Feeds the stage's sites to the Hessian accumulators. */
-    static LinearInputObserver observer(HessianObserver hessians, Set<InputSite> stage) {
+    public LinearInputObserver observer(int layer, Set<InputSite> stage) {
         return (l, site, x, tokens, dim) -> {
             if (stage.contains(site)) hessians.observe(l, site, x, tokens, dim);
         };
@@ -84,7 +76,7 @@ public final class GptqMethod implements LayerMethod {
                 String name = p.weightName(layer);
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config) : null;
+                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config.grid()) : null;
                 QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config).quantized() : rtn;
                 float[] dq = q.dequantize();
                 double err = OutputError.relativeOutputError(w, dq, out, in, h);
@@ -100,10 +92,7 @@ public final class GptqMethod implements LayerMethod {
 
     /** Hessians of every site of one layer at once (float64). */
     @Override
-    public long workingBytes(int tokensTotal) { return hessianBytes(model); }
-
-    /** Hessians of every site of one layer at once (float64), the accumulator and the solver's copy. */
-    static long hessianBytes(LayerwiseModel model) {
+    public long workingBytes(int tokensTotal) {
         long bytes = 0;
         for (InputSite s : InputSite.values()) {
             long d = model.inFeatures(s.projections().getFirst());

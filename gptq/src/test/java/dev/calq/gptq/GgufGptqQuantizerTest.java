@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.quant.BlockGrid;
 import dev.calq.formats.gguf.quant.GgmlType;
@@ -19,7 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GgufGptqQuantizerTest {
     private static final int OUT = 12;
     private static final int IN = 512;
-    private static final QuantConfig CFG = QuantConfig.defaults();
+    private static final GptqConfig CFG = GptqConfig.defaults();
 
     private static final float[] W;
     private static final double[] H;

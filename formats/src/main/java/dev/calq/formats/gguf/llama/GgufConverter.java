@@ -12,6 +12,7 @@ import dev.calq.formats.model.WeightRole;
 import dev.calq.formats.model.RopeScaling;
 import dev.calq.formats.safetensors.SafetensorsModel;
 import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,10 +27,11 @@ import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.mix.TypeChooser;
 
 /**
- * Converts a Hugging Face Llama-family folder (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,
+ * Converts a Hugging Face Llama-family model (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,
  * following convert_hf_to_gguf.py: architecture and tokenizer metadata, llama.cpp tensor names, q/k rows permuted
  * to llama.cpp's rope layout for Llama/Mistral, then each tensor quantized to the chooser's type (with the
- * importance matrix where given) and streamed to the file one at a time.
+ * importance matrix where given) and streamed to the file one at a time. The model is a {@link Source}: the folder
+ * on disk, or a model already open with a calibration method's weights laid over its tensors (AWQ's scaled ones).
  */
 public final class GgufConverter {
     /** One written tensor. */
@@ -46,6 +48,12 @@ public final class GgufConverter {
 
     private record Planned(String hfName, String ggufName, long[] ne, GgmlType type, float[] generated) {}
 
+    /**
+     * What a GGUF file is written from: the model's config, its tensors by Hugging Face name (float, any precision)
+     * and the folder whose tokenizer files and name give the metadata. The tensors belong to the caller.
+     */
+    public record Source(Path hfDir, ModelConfig config, TensorSource tensors) {}
+
     private GgufConverter() {}
 
     /** llama.cpp's architecture name for a Hugging Face family. */
@@ -60,16 +68,21 @@ public final class GgufConverter {
     /** A llama-quantize-style chooser for this model folder (counts its attn_v tensors, layers and GQA factor). */
     public static MixChooser mixChooser(Path hfDir, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
         ModelConfig cfg = ModelConfig.load(hfDir);
-        List<String> names;
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            names = ggufNames(src, cfg, hfDir);
+            return mixChooser(new Source(hfDir, cfg, src), mix, overrides, hasImatrix);
         }
+    }
+
+    /** A llama-quantize-style chooser for this model (counts its attn_v tensors, layers and GQA factor). */
+    public static MixChooser mixChooser(Source model, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        ModelConfig cfg = model.config();
+        List<String> names = ggufNames(model.tensors(), cfg, model.hfDir());
         return new MixChooser(mix, MixContext.forTensors(names, cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix), overrides);
     }
 
     /**
-     * A tensor the caller already encoded (GPTQ inside the type): {@code rows} rows of {@code type}, in Hugging Face row
-     * order; the converter applies llama.cpp's rope permutation to q/k rows as it does to float weights.
+     * A tensor the caller already encoded (GPTQ inside the type): rows of {@code type} in Hugging Face row order; the
+     * converter applies llama.cpp's rope permutation to q/k rows as it does to float weights.
      */
     public record Encoded(GgmlType type, byte[] bytes) {}
 
@@ -83,6 +96,7 @@ public final class GgufConverter {
         return types;
     }
 
+    /** Converts the model folder {@code hfDir} as it is on disk. */
     public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
         return convert(hfDir, out, chooser, imatrix, overwrite, Map.of());
     }
@@ -93,29 +107,44 @@ public final class GgufConverter {
         AtomicOutput.checkTarget(out, overwrite, hfDir);
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            List<Planned> plan = plan(src, cfg, hfDir, chooser);
-            for (Planned p : plan) {
-                if (!p.type().hasCodec())
-                    throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
-            }
-            Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
-            List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
-            List<ConvertedTensor> done = new ArrayList<>();
-            try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
-                for (Planned p : plan) {
-                    Encoded given = encoded.get(p.ggufName());
-                    byte[] bytes = given != null ? placed(given, p, cfg) : quantize(src, p, cfg, imatrix);
-                    w.write(p.ggufName(), MemorySegment.ofArray(bytes));
-                    done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
-                }
-                long size = w.bytesWritten();
-                w.finish();
-                return new Result(out, done, size);
-            }
+            return convert(new Source(hfDir, cfg, src), out, chooser, imatrix, overwrite, encoded);
         }
     }
 
-    private static byte[] quantize(SafetensorsModel src, Planned p, ModelConfig cfg, ImportanceMatrix imatrix) {
+    /** Converts an open model: its tensors as {@code model} gives them (the caller's method weights included). */
+    public static Result convert(Source model, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        return convert(model, out, chooser, imatrix, overwrite, Map.of());
+    }
+
+    /** As above, with the tensors of {@code encoded} (by GGUF name) written from their given bytes. */
+    public static Result convert(Source model, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite,
+                                 Map<String, Encoded> encoded) {
+        AtomicOutput.checkTarget(out, overwrite, model.hfDir());
+        ModelConfig cfg = model.config();
+        Path hfDir = model.hfDir();
+        TensorSource src = model.tensors();
+        List<Planned> plan = plan(src, cfg, hfDir, chooser);
+        for (Planned p : plan) {
+            if (!p.type().hasCodec())
+                throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+        }
+        Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
+        List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
+        List<ConvertedTensor> done = new ArrayList<>();
+        try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
+            for (Planned p : plan) {
+                Encoded given = encoded.get(p.ggufName());
+                byte[] bytes = given != null ? placed(given, p, cfg) : quantize(src, p, cfg, imatrix);
+                w.write(p.ggufName(), MemorySegment.ofArray(bytes));
+                done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
+            }
+            long size = w.bytesWritten();
+            w.finish();
+            return new Result(out, done, size);
+        }
+    }
+
+    private static byte[] quantize(TensorSource src, Planned p, ModelConfig cfg, ImportanceMatrix imatrix) {
         float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
         int ne0 = (int) p.ne()[0];
         return Quantizers.quantize(p.type(), data, data.length / ne0, ne0, importanceFor(imatrix, p, ne0));
@@ -165,7 +194,7 @@ public final class GgufConverter {
     }
 
     /** GGUF names in the order calq writes them (ModelLayout order: embeddings, layer by layer, norm, output). */
-    static List<String> ggufNames(SafetensorsModel src, ModelConfig cfg, Path hfDir) {
+    static List<String> ggufNames(TensorSource src, ModelConfig cfg, Path hfDir) {
         List<String> names = new ArrayList<>();
         for (ModelLayout.ExpectedTensor e : expected(src, cfg, hfDir)) names.add(LlamaTensorNames.toGguf(e.role(), e.layer()));
         if (cfg.ropeScaling().type().equals("llama3")) names.addFirst("rope_freqs.weight");
@@ -176,7 +205,7 @@ public final class GgufConverter {
      * The tensors to convert, checked against config.json (presence, shapes, float types). Tensors the layout does
      * not know fail the conversion, except rotary buffers and a tied model's redundant lm_head.
      */
-    private static List<ModelLayout.ExpectedTensor> expected(SafetensorsModel src, ModelConfig cfg, Path hfDir) {
+    private static List<ModelLayout.ExpectedTensor> expected(TensorSource src, ModelConfig cfg, Path hfDir) {
         ModelLayout layout = new ModelLayout(cfg);
         for (String unknown : layout.validate(src, hfDir)) {
             if (unknown.endsWith("rotary_emb.inv_freq") || unknown.equals(WeightRole.LM_HEAD.tensorName(-1))) continue;
@@ -185,7 +214,7 @@ public final class GgufConverter {
         return layout.expected();
     }
 
-    private static List<Planned> plan(SafetensorsModel src, ModelConfig cfg, Path hfDir, TypeChooser chooser) {
+    private static List<Planned> plan(TensorSource src, ModelConfig cfg, Path hfDir, TypeChooser chooser) {
         List<Planned> plan = new ArrayList<>();
         if (cfg.ropeScaling().type().equals("llama3")) {
             float[] f = llama3RopeFactors(cfg);

@@ -1,25 +1,24 @@
-package dev.calq.gptq;
+package dev.calq.calibration.quant;
 
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantGrid;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.quantized.QuantizedLinear;
 
 /**
  * Round-to-nearest: each group's scale/zero from its own min/max (or the clip search), every weight rounded to the
- * nearest grid point, no error propagation. The baseline every GPTQ result is compared with; same grid and options
- * (act-order and damping have no meaning without a Hessian and are ignored).
+ * nearest grid point, no error propagation. The baseline every GPTQ result is compared with, AWQ's final rounding
+ * of its scaled weights, and the data-free method.
  */
 public final class Rtn {
     private Rtn() {}
 
-    public static QuantizedLinear quantize(float[] weight, int out, int in, QuantConfig cfg) {
+    public static QuantizedLinear quantize(float[] weight, int out, int in, GridConfig cfg) {
         return quantize("weight", weight, out, in, cfg);
     }
 
-    public static QuantizedLinear quantize(String name, float[] weight, int out, int in, QuantConfig cfg) {
+    public static QuantizedLinear quantize(String name, float[] weight, int out, int in, GridConfig cfg) {
         if (weight.length != (long) out * in) throw new IllegalArgumentException(name + ": " + weight.length + " values for " + out + "x" + in);
         cfg.checkShape(name, in);
-        GptqQuantizer.checkFinite(name, weight, in);
+        checkFinite(name, weight, in);
         QuantGrid grid = cfg.grid();
         int gs = cfg.effectiveGroupSize(in);
         int groups = in / gs;
@@ -36,5 +35,13 @@ public final class Rtn {
             }
         }
         return new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx);
+    }
+
+    /** Refuses a weight with NaN or infinite values, naming the tensor and the first bad row/column. */
+    public static void checkFinite(String name, float[] weight, int in) {
+        for (int i = 0; i < weight.length; i++) {
+            if (!Float.isFinite(weight[i]))
+                throw new CalqException(name + ": weight is " + weight[i] + " at row " + i / in + ", column " + i % in + "; cannot quantize non-finite weights");
+        }
     }
 }

@@ -1,12 +1,8 @@
-package dev.calq.gptq;
+package dev.calq.formats.gptq;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
 import dev.calq.formats.CalqException;
-import dev.calq.formats.gptq.GptqQuantizationConfig;
-import dev.calq.formats.gptq.GptqTensors;
-import dev.calq.formats.gptq.MarlinCompatibility;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.quantized.QuantizedCheckpointWriter;
 import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.Tensor;
@@ -26,20 +22,20 @@ import java.util.function.Supplier;
 public final class GptqCheckpointWriter {
     private GptqCheckpointWriter() {}
 
-    /** As {@link #write(Path, TensorSource, Map, QuantConfig, boolean, long, Path, boolean)} with true-sequential and 5 GB shards. */
-    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg,
-                                     Path outDir, boolean overwrite) {
-        return write(modelDir, source, quantized, cfg, true, SafetensorsWriter.DEFAULT_SHARD_BYTES, outDir, overwrite);
+    /** As {@link #write(Path, TensorSource, Map, GptqQuantizationConfig, long, Path, boolean)} with 5 GB shards. */
+    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized,
+                                     GptqQuantizationConfig qc, Path outDir, boolean overwrite) {
+        return write(modelDir, source, quantized, qc, SafetensorsWriter.DEFAULT_SHARD_BYTES, outDir, overwrite);
     }
 
     /**
      * Writes the checkpoint. {@code quantized} maps original weight names ("model.layers.0.self_attn.q_proj.weight")
      * to their quantized form. Returns warnings (one line each) about loaders that will not run the checkpoint at
-     * full speed or may misread it; the checkpoint is written regardless.
+     * full speed or may misread it; the checkpoint is written regardless. {@code qc} is the quantization_config to
+     * record; every layer must have been quantized with its bits, group size and symmetry.
      */
-    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg,
-                                     boolean trueSequential, long maxShardBytes, Path outDir, boolean overwrite) {
-        GptqQuantizationConfig qc = formatConfig(cfg, trueSequential);
+    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized,
+                                     GptqQuantizationConfig qc, long maxShardBytes, Path outDir, boolean overwrite) {
         Map<String, Supplier<List<Tensor>>> replacements = new LinkedHashMap<>();
         Map<String, int[]> shapes = new TreeMap<>();
         boolean zeroAtZero = false;
@@ -47,7 +43,7 @@ public final class GptqCheckpointWriter {
             String name = e.getKey();
             QuantizedLinear q = e.getValue();
             if (!name.endsWith(".weight")) throw new IllegalArgumentException("not a weight name: " + name);
-            if (q.bits() != cfg.bits() || q.groupSize() != cfg.groupSize() || q.sym() != cfg.sym())
+            if (q.bits() != qc.bits() || q.groupSize() != qc.groupSize() || q.sym() != qc.sym())
                 throw new IllegalArgumentException(name + ": quantized with other options than the checkpoint's");
             if (source.contains(name)) {
                 long[] shape = source.get(name).shape();
@@ -62,16 +58,10 @@ public final class GptqCheckpointWriter {
         List<String> warnings = new ArrayList<>(MarlinCompatibility.check(qc, shapes));
         if (zeroAtZero)
             warnings.add("some zero points are 0, stored as -1 in checkpoint_format gptq (v1); loaders that add 1 back without "
-                    + "wrapping to " + cfg.bits() + " bits read them as " + (1 << cfg.bits()) + " (use symmetric quantization to avoid this)");
+                    + "wrapping to " + qc.bits() + " bits read them as " + (1 << qc.bits()) + " (use symmetric quantization to avoid this)");
         var json = qc.toJson();
         QuantizedCheckpointWriter.write(new QuantizedCheckpointWriter.Plan(modelDir, source, replacements, json,
                 Map.<String, JsonNode>of("quantize_config.json", json.deepCopy()), maxShardBytes), outDir, overwrite);
         return warnings;
-    }
-
-    /** The checkpoint's quantization_config for a run with {@code cfg}. */
-    public static GptqQuantizationConfig formatConfig(QuantConfig cfg, boolean trueSequential) {
-        return new GptqQuantizationConfig(cfg.bits(), cfg.groupSize(), cfg.actOrder(), cfg.sym(), cfg.damp(),
-                cfg.staticGroups(), trueSequential, GptqQuantizationConfig.V1);
     }
 }

@@ -1,4 +1,5 @@
-package dev.calq.calibration.quant;
+package dev.calq.formats.quantized;
+
 
 /**
  * A linear layer's weight quantized to a grid: W[r][c] ~ scales[g][r] * (codes[r][c] - zeros[g][r]) with
@@ -27,7 +28,7 @@ public record QuantizedLinear(int out, int in, int bits, int groupSize, boolean 
             int row = r * in;
             for (int c = 0; c < in; c++) {
                 int g = gIdx[c] * out + r;
-                w[row + c] = QuantGrid.dequantize(codes[row + c], scales[g], zeros[g]);
+                w[row + c] = scales[g] * (float) (codes[row + c] - zeros[g]);
             }
         }
         return w;
