@@ -127,6 +127,7 @@ public final class GgufConverter {
         for (Planned p : plan) {
             if (!p.type().hasCodec())
                 throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+            checkImportance(p, importanceFor(imatrix, p, (int) p.ne()[0]));
         }
         Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
         List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
@@ -171,6 +172,18 @@ public final class GgufConverter {
         if (hfName.endsWith("q_proj.weight") || hfName.endsWith("q_proj.bias")) return cfg.numHeads();
         if (hfName.endsWith("k_proj.weight") || hfName.endsWith("k_proj.bias")) return cfg.numKvHeads();
         return 0;
+    }
+
+    /**
+     * llama-quantize refuses the very-low-bit types without importance weights (except for token_embd and output,
+     * where only the types whose ggml quantizer cannot run without them are refused).
+     */
+    private static void checkImportance(Planned p, float[] importance) {
+        if (importance != null) return;
+        String n = p.ggufName();
+        boolean embedOrOutput = n.equals("token_embd.weight") || n.equals("per_layer_token_embd.weight") || n.equals("output.weight");
+        if (embedOrOutput ? Quantizers.needsImportance(p.type()) : Quantizers.refusedWithoutImportance(p.type()))
+            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor (llama-quantize refuses it too); pass --imatrix (or --calibration to quantize)");
     }
 
     private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {

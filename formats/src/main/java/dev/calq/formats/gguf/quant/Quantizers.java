@@ -13,7 +13,7 @@ public final class Quantizers {
         for (QuantCodec c : new QuantCodec[] {
                 new F32Codec(), new F16Codec(), new BF16Codec(), new Q8_0Codec(), new Q4_0Codec(), new Q4_1Codec(),
                 new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(),
-                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec()}) {
+                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec(), new IQ2_XXSCodec(), new IQ3_XXSCodec(), new IQ2_XSCodec(), new IQ2_SCodec(), new IQ3_SCodec(), new IQ1_SCodec(), new IQ1_MCodec()}) {
             CODECS.put(c.type(), c);
         }
     }
@@ -25,6 +25,19 @@ public final class Quantizers {
 
     /** Whether calq can encode and decode this type. */
     public static boolean supports(GgmlType type) { return CODECS.containsKey(type); }
+
+    /** Whether the type's quantizer cannot run without importance weights (ggml asserts on them). */
+    public static boolean needsImportance(GgmlType type) {
+        return type == GgmlType.IQ2_XXS || type == GgmlType.IQ2_XS || type == GgmlType.IQ1_S;
+    }
+
+    /** Whether llama-quantize refuses to write the type without an importance matrix (tensor_requires_imatrix). */
+    public static boolean refusedWithoutImportance(GgmlType type) {
+        return switch (type) {
+            case IQ3_XXS, IQ2_XXS, IQ2_XS, IQ2_S, IQ1_M, IQ1_S -> true;
+            default -> false;
+        };
+    }
 
     /** The codec of a type; throws IllegalArgumentException for types calq does not encode. */
     public static QuantCodec codec(GgmlType type) {
