@@ -52,7 +52,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder (GPTQ/AWQ) or .gguf file.")
     Path output;
 
-    @Option(names = "--method", description = "gptq | rtn | awq (default: rtn for --format gguf, else gptq).")
+    @Option(names = "--method", description = "gptq | rtn | awq (default: rtn for --format gguf, else gptq; gptq with --format gguf runs GPTQ inside the mix's block types).")
     Method method;
 
     @Option(names = "--format", description = "gptq | awq | gguf (default: awq for --method awq, else gptq).")
@@ -143,6 +143,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             requireHfFolder();
             return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         }
+        if (fmt == Format.gguf && m == Method.gptq) return GgufGptqQuantize.run(this, log);
         AtomicOutput.checkTarget(output, overwrite || resume, model, calibration.path());
         for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model, calibration.path(), output);
         if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model, calibration.path(), output);
@@ -292,7 +293,7 @@ public final class QuantizeCommand implements Callable<Integer> {
      * Every output is written from a Hugging Face folder (config.json, side files): refuse anything else before the
      * model is loaded and calibrated, not when the writer finally needs the folder.
      */
-    private void requireHfFolder() {
+    void requireHfFolder() {
         if (!Files.isDirectory(model))
             throw CalqException.file(model, Files.exists(model) ? "is a file; quantize reads a Hugging Face model folder (config.json and safetensors)" : "not found");
         dev.calq.formats.model.ModelConfig.load(model);

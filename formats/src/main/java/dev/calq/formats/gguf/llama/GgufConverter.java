@@ -125,17 +125,45 @@ public final class GgufConverter {
         return plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
     }
 
+    /**
+     * A tensor the caller already encoded (GPTQ inside the type): rows of {@code type} in Hugging Face row order; the
+     * converter applies llama.cpp's rope permutation to q/k rows as it does to float weights.
+     */
+    public record Encoded(GgmlType type, byte[] bytes) {}
+
+    /** The type the chooser gives every tensor, by GGUF name in file order (a chooser is used up by one plan). */
+    public static Map<String, GgmlType> plannedTypes(Path hfDir, TypeChooser chooser) {
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        Map<String, GgmlType> types = new LinkedHashMap<>();
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            for (Planned p : plan(src, cfg, hfDir, chooser)) types.put(p.ggufName(), p.type());
+        }
+        return types;
+    }
+
     /** Converts the model folder {@code hfDir} as it is on disk. */
     public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        return convert(hfDir, out, chooser, imatrix, overwrite, Map.of());
+    }
+
+    /** As above, with the tensors of {@code encoded} (by GGUF name) written from their given bytes. */
+    public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite,
+                                 Map<String, Encoded> encoded) {
         AtomicOutput.checkTarget(out, overwrite, hfDir);
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            return convert(new Source(hfDir, cfg, src), out, chooser, imatrix, overwrite);
+            return convert(new Source(hfDir, cfg, src), out, chooser, imatrix, overwrite, encoded);
         }
     }
 
     /** Converts an open model: its tensors as {@code model} gives them (the caller's method weights included). */
     public static Result convert(Source model, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        return convert(model, out, chooser, imatrix, overwrite, Map.of());
+    }
+
+    /** As above, with the tensors of {@code encoded} (by GGUF name) written from their given bytes. */
+    public static Result convert(Source model, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite,
+                                 Map<String, Encoded> encoded) {
         AtomicOutput.checkTarget(out, overwrite, model.hfDir());
         ModelConfig cfg = model.config();
         Path hfDir = model.hfDir();
@@ -151,18 +179,8 @@ public final class GgufConverter {
         List<ConvertedTensor> done = new ArrayList<>();
         try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
             for (Planned p : plan) {
-                float[] data;
-                if (p.generated() != null) {
-                    data = p.generated();
-                } else {
-                    Tensor t = src.get(p.hfName());
-                    data = load(t, p, cfg, hfDir);
-                    MappedPages.release(t.data()); // read once: keep RSS near one tensor, not the whole file
-                }
-                int ne0 = (int) p.ne()[0];
-                int rows = data.length / ne0;
-                float[] importance = importanceFor(imatrix, p, ne0);
-                byte[] bytes = Quantizers.quantize(p.type(), data, rows, ne0, importance);
+                Encoded given = encoded.get(p.ggufName());
+                byte[] bytes = given != null ? placed(given, p, cfg) : quantize(src, p, cfg, hfDir, imatrix);
                 w.write(p.ggufName(), MemorySegment.ofArray(bytes));
                 done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
             }
@@ -170,6 +188,42 @@ public final class GgufConverter {
             w.finish();
             return new Result(out, done, size);
         }
+    }
+
+    private static byte[] quantize(TensorSource src, Planned p, ModelConfig cfg, Path hfDir, ImportanceMatrix imatrix) {
+        float[] data;
+        if (p.generated() != null) {
+            data = p.generated();
+        } else {
+            Tensor t = src.get(p.hfName());
+            data = load(t, p, cfg, hfDir);
+            MappedPages.release(t.data()); // read once: keep RSS near one tensor, not the whole file
+        }
+        int ne0 = (int) p.ne()[0];
+        return Quantizers.quantize(p.type(), data, data.length / ne0, ne0, importanceFor(imatrix, p, ne0));
+    }
+
+    /** A caller-encoded tensor checked against the plan, its rows moved to llama.cpp's rope order where needed. */
+    private static byte[] placed(Encoded e, Planned p, ModelConfig cfg) {
+        long elements = 1;
+        for (long d : p.ne()) elements *= d;
+        int ne0 = (int) p.ne()[0];
+        int rows = (int) (elements / ne0);
+        long rowBytes = p.type().rowBytes(ne0);
+        if (e.type() != p.type() || e.bytes().length != rows * rowBytes)
+            throw new IllegalArgumentException(p.ggufName() + ": encoded as " + e.type() + " in " + e.bytes().length
+                    + " bytes, the plan wants " + p.type() + " in " + rows * rowBytes);
+        int heads = ropeHeads(p.hfName(), cfg);
+        return heads == 0 ? e.bytes() : RotaryPermutation.permuteRowBytes(e.bytes(), rows, (int) rowBytes, heads);
+    }
+
+    /** The head count whose rope permutation a tensor's rows take (0: none). */
+    private static int ropeHeads(String hfName, ModelConfig cfg) {
+        boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
+        if (!rope || hfName == null) return 0;
+        if (hfName.endsWith("q_proj.weight") || hfName.endsWith("q_proj.bias")) return cfg.numHeads();
+        if (hfName.endsWith("k_proj.weight") || hfName.endsWith("k_proj.bias")) return cfg.numKvHeads();
+        return 0;
     }
 
     /**
@@ -201,14 +255,10 @@ public final class GgufConverter {
         if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
         dev.calq.formats.tensor.Finite.check(t, hfDir.toString());
         float[] data = t.toFloatArray();
-        boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
-        if (rope) {
+        int heads = ropeHeads(p.hfName(), cfg);
+        if (heads > 0) {
             int rows = (int) t.dim(0);
-            int cols = t.rank() == 1 ? 1 : (int) (t.numel() / rows);
-            if (p.hfName().endsWith("q_proj.weight") || p.hfName().endsWith("q_proj.bias"))
-                RotaryPermutation.permuteRows(data, rows, cols, cfg.numHeads());
-            else if (p.hfName().endsWith("k_proj.weight") || p.hfName().endsWith("k_proj.bias"))
-                RotaryPermutation.permuteRows(data, rows, cols, cfg.numKvHeads());
+            RotaryPermutation.permuteRows(data, rows, t.rank() == 1 ? 1 : (int) (t.numel() / rows), heads);
         }
         return data;
     }

@@ -15,6 +15,16 @@ final class RotaryPermutation {
     /** The exact inverse of {@link #permuteRows}: llama.cpp's interleaved pairs back to rotate-half order. */
     static void unpermuteRows(float[] data, int rows, int cols, int heads) { move(data, rows, cols, heads, false); }
 
+    /** {@link #permuteRows} for rows of {@code rowBytes} encoded bytes (a block-quantized tensor's rows are independent). */
+    static byte[] permuteRowBytes(byte[] data, int rows, int rowBytes, int heads) {
+        float[] source = new float[rows];
+        for (int r = 0; r < rows; r++) source[r] = r;
+        permuteRows(source, rows, 1, heads);
+        byte[] out = new byte[data.length];
+        for (int r = 0; r < rows; r++) System.arraycopy(data, (int) source[r] * rowBytes, out, r * rowBytes, rowBytes);
+        return out;
+    }
+
     private static void move(float[] data, int rows, int cols, int heads, boolean toGguf) {
         if (rows % (2 * heads) != 0) throw new IllegalArgumentException(rows + " rows do not split into " + heads + " heads of pairs");
         int headDim = rows / heads, half = headDim / 2;

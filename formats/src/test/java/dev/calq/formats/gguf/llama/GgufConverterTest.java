@@ -82,6 +82,28 @@ class GgufConverterTest {
         }
     }
 
+    /** Tensors handed over already encoded (in Hugging Face row order) land exactly where the converter's own would. */
+    @Test
+    void encodedTensorsTakeTheRopePermutationAndReplaceTheConvertersOwn() throws Exception {
+        Path hf = dir.resolve("tiny-llama");
+        TinyHfModel m = TinyHfModel.write(hf, "LlamaForCausalLM", false);
+        Path plain = dir.resolve("plain.gguf");
+        Path given = dir.resolve("given.gguf");
+        GgufConverter.convert(hf, plain, chooser("llama", QuantMix.Q8_0, hf), null, false);
+        java.util.Map<String, GgmlType> types = GgufConverter.plannedTypes(hf, chooser("llama", QuantMix.Q8_0, hf));
+        assertEquals(GgmlType.Q8_0, types.get("blk.0.attn_q.weight"));
+        java.util.Map<String, GgufConverter.Encoded> encoded = new java.util.HashMap<>();
+        for (String n : List.of("model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight", "model.layers.0.mlp.up_proj.weight")) {
+            float[] w = m.tensors.get(n);
+            encoded.put(LlamaTensorNames.toGguf(n), new GgufConverter.Encoded(GgmlType.Q8_0, Quantizers.quantize(GgmlType.Q8_0, w, w.length / 64, 64, null)));
+        }
+        GgufConverter.convert(hf, given, chooser("llama", QuantMix.Q8_0, hf), null, false, encoded);
+        assertArrayEquals(java.nio.file.Files.readAllBytes(plain), java.nio.file.Files.readAllBytes(given));
+        encoded.put("blk.0.attn_v.weight", new GgufConverter.Encoded(GgmlType.Q4_0, new byte[18]));
+        assertThrows(IllegalArgumentException.class,
+                () -> GgufConverter.convert(hf, dir.resolve("bad.gguf"), chooser("llama", QuantMix.Q8_0, hf), null, false, encoded));
+    }
+
     /** GGUF row (head h, pair j, part i) must be HF row (head h, part i, pair j). */
     private static void checkPermuted(float[] hf, float[] gguf, int heads) {
         int cols = TinyHfModel.HIDDEN, hd = TinyHfModel.HEAD_DIM, half = hd / 2;

@@ -1,0 +1,185 @@
+package dev.calq.gptq;
+
+import dev.calq.calibration.model.InputSite;
+import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.runner.LayerMethod;
+import dev.calq.calibration.runner.LayerwiseModel;
+import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * GPTQ into GGUF block types as a calibration-runner method: Hessians gathered at each input site (true-sequential
+ * stages as {@link GptqMethod}), then every projection whose type has a {@link dev.calq.formats.gguf.quant.BlockGrid}
+ * quantized by {@link GgufGptqQuantizer} and its decoded weight put back into the model, so later sites and layers
+ * see the quantized model. Projections the mix gives another type (F16 fallbacks) are left to the converter.
+ */
+public final class GgufGptqMethod implements LayerMethod {
+    private static final String FILE = "gguf-gptq-layer.bin";
+
+    /** One row of the error table: GPTQ in the type against the type's plain imatrix quantization of the same weight. */
+    public record LayerError(int layer, Projection projection, GgmlType type, double gptq, double plain) {}
+
+    private final LayerwiseModel model;
+    private final Function<String, GgmlType> typeOf;
+    private final GptqConfig config;
+    private final boolean trueSequential;
+    private final PrintStream log;
+    private final HessianObserver hessians = new HessianObserver();
+    private final Map<String, GgufGptqQuantizer.Result> encoded = new LinkedHashMap<>();
+    private final List<LayerError> errors = new ArrayList<>();
+
+    /**
+     * {@code typeOf} gives the ggml type of a projection by Hugging Face weight name (null: not quantized here);
+     * {@code config} supplies the damping (act-order is refused: see {@link GgufGptqQuantizer}).
+     */
+    public GgufGptqMethod(LayerwiseModel model, Function<String, GgmlType> typeOf, GptqConfig config, boolean trueSequential, PrintStream log) {
+        if (config.actOrder()) throw new dev.calq.formats.CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
+        this.model = model;
+        this.typeOf = typeOf;
+        this.config = config;
+        this.trueSequential = trueSequential;
+        this.log = log;
+    }
+
+    @Override
+    public List<Set<InputSite>> stages() {
+        if (!trueSequential) return List.of(java.util.EnumSet.allOf(InputSite.class));
+        List<Set<InputSite>> stages = new ArrayList<>();
+        for (InputSite s : InputSite.values()) stages.add(java.util.EnumSet.of(s));
+        return stages;
+    }
+
+    @Override
+    public LinearInputObserver observer(int layer, Set<InputSite> stage) {
+        return (l, site, x, tokens, dim) -> {
+            if (stage.contains(site)) hessians.observe(l, site, x, tokens, dim);
+        };
+    }
+
+    @Override
+    public boolean update(int layer, Set<InputSite> stage) {
+        boolean changed = false;
+        for (InputSite site : stage) {
+            double[] h = hessians.hessian(layer, site);
+            hessians.release(layer, site);
+            int in = model.inFeatures(site.projections().getFirst());
+            InverseHessian inv = null;
+            float[] importance = GgufGptqQuantizer.diagonal(h, in);
+            for (Projection p : site.projections()) {
+                String name = p.weightName(layer);
+                GgmlType type = typeOf.apply(name);
+                if (type == null || !Quantizers.hasBlockGrid(type)) continue;
+                if (inv == null) {
+                    inv = InverseHessian.prepare("layer " + layer + " " + site, h, in, config);
+                    if (inv.retries() > 0)
+                        log.printf(Locale.ROOT, "layer %d %s: Cholesky failed, retried with damp %.4g (%d retries)%n", layer, site, inv.dampUsed(), inv.retries());
+                }
+                int out = model.outFeatures(p);
+                float[] w = model.weight(layer, p);
+                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, w, out, in, inv, importance, type);
+                float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
+                errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(w, r.dequantized(), out, in, h),
+                        OutputError.relativeOutputError(w, plain, out, in, h)));
+                encoded.put(name, r);
+                model.setWeight(layer, p, r.dequantized());
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    @Override
+    public long workingBytes(int tokensTotal) {
+        long bytes = 0;
+        for (InputSite s : InputSite.values()) {
+            long d = model.inFeatures(s.projections().getFirst());
+            bytes += d * d * 8 * 2; // the accumulator and the solver's copy
+        }
+        return bytes;
+    }
+
+    @Override
+    public void saveLayer(int layer, Path dir) throws IOException {
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve(FILE))))) {
+            List<String> names = encoded.keySet().stream().filter(n -> n.startsWith("model.layers." + layer + ".")).toList();
+            out.writeInt(names.size());
+            for (String n : names) {
+                GgufGptqQuantizer.Result r = encoded.get(n);
+                out.writeUTF(n);
+                out.writeInt(r.type().id());
+                out.writeDouble(r.loss());
+                out.writeInt(r.bytes().length);
+                out.write(r.bytes());
+            }
+            List<LayerError> mine = errors.stream().filter(e -> e.layer() == layer).toList();
+            out.writeInt(mine.size());
+            for (LayerError e : mine) {
+                out.writeInt(e.projection().ordinal());
+                out.writeInt(e.type().id());
+                out.writeDouble(e.gptq());
+                out.writeDouble(e.plain());
+            }
+        }
+    }
+
+    @Override
+    public void loadLayer(int layer, Path dir) throws IOException {
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(dir.resolve(FILE))))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String name = in.readUTF();
+                GgmlType type = GgmlType.fromId(in.readInt());
+                double loss = in.readDouble();
+                byte[] bytes = in.readNBytes(in.readInt());
+                Projection p = projectionOf(name, layer);
+                int out = model.outFeatures(p), cols = model.inFeatures(p);
+                float[] deq = Quantizers.dequantize(type, bytes, out, cols);
+                encoded.put(name, new GgufGptqQuantizer.Result(type, bytes, deq, loss));
+                model.setWeight(layer, p, deq);
+            }
+            int m = in.readInt();
+            for (int i = 0; i < m; i++) {
+                errors.add(new LayerError(layer, Projection.values()[in.readInt()], GgmlType.fromId(in.readInt()), in.readDouble(), in.readDouble()));
+            }
+        }
+    }
+
+    private static Projection projectionOf(String name, int layer) {
+        for (Projection p : Projection.values()) if (p.weightName(layer).equals(name)) return p;
+        throw new IllegalStateException("not a projection of layer " + layer + ": " + name);
+    }
+
+    /** The encoded projections by Hugging Face weight name (rows in Hugging Face order). */
+    public Map<String, GgufGptqQuantizer.Result> encoded() { return encoded; }
+
+    public List<LayerError> errors() { return errors; }
+
+    /** Per layer and projection: type, relative output error of GPTQ in the type and of the plain imatrix quantization. */
+    public String errorTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-6s %-6s %-7s %12s %12s %8s%n", "layer", "proj", "type", "gptq err", "imatrix err", "ratio"));
+        double sumG = 0, sumP = 0;
+        for (LayerError e : errors) {
+            sb.append(String.format(Locale.ROOT, "%-6d %-6s %-7s %12.6f %12.6f %8.3f%n", e.layer(), e.projection().name().toLowerCase(Locale.ROOT),
+                    e.type().ggmlName(), e.gptq(), e.plain(), e.gptq() / e.plain()));
+            sumG += e.gptq();
+            sumP += e.plain();
+        }
+        sb.append(String.format(Locale.ROOT, "mean ratio of summed errors: %.3f%n", sumG / Math.max(sumP, 1e-30)));
+        return sb.toString();
+    }
+}
