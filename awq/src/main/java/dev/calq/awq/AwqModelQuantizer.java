@@ -17,7 +17,7 @@ import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
-import dev.calq.gptq.GptqCheckpointWriter;
+import dev.calq.gptq.GridCheckpointFormat;
 import dev.calq.gptq.Rtn;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -115,9 +115,17 @@ public final class AwqModelQuantizer implements LayerMethod {
 
     /** Writes the AWQ-scaled model as a GPTQ checkpoint (scaled norms and biases included); returns the GPTQ writer's warnings. */
     public List<String> writeGptq(Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
+        return write(GridCheckpointFormat.GPTQ, modelDir, source, out, overwrite, maxShardBytes);
+    }
+
+    /**
+     * Writes the AWQ-scaled model in a grid checkpoint format (GPTQ v1/v2, compressed-tensors) with the scaled norms
+     * and biases as plain tensors; returns the writer's warnings.
+     */
+    public List<String> write(GridCheckpointFormat format, Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
         OverlayTensorSource over = new OverlayTensorSource(source);
         for (Tensor t : scaled.values()) over.replace(t);
-        return GptqCheckpointWriter.write(modelDir, over, quantized, quant, false, maxShardBytes, out, overwrite);
+        return format.write(modelDir, over, quantized, quant, false, maxShardBytes, out, overwrite);
     }
 
     @Override

@@ -14,7 +14,6 @@ import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
-import dev.calq.gptq.GptqCheckpointWriter;
 import dev.calq.gptq.GptqMethod;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -22,6 +21,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import dev.calq.gptq.GridCheckpointFormat;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,7 +33,17 @@ import picocli.CommandLine.Option;
 public final class QuantizeCommand implements Callable<Integer> {
     enum Method { gptq, rtn, awq }
 
-    enum Format { gptq, awq, gguf }
+    enum Format {
+        gptq, awq, gguf, compressed_tensors;
+
+        /** The option's spelling: compressed-tensors with a hyphen, as the format calls itself. */
+        static final class Converter implements CommandLine.ITypeConverter<Format> {
+            @Override public Format convert(String v) {
+                for (Format f : values()) if (f.name().replace('_', '-').equals(v)) return f;
+                throw new CommandLine.TypeConversionException("'" + v + "' is not one of gptq, awq, gguf, compressed-tensors");
+            }
+        }
+    }
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
     Path model;
@@ -43,8 +54,13 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "gptq", description = "gptq | rtn | awq (default: ${DEFAULT-VALUE}).")
     Method method;
 
-    @Option(names = "--format", description = "gptq | awq | gguf (default: awq for --method awq, else gptq).")
+    @Option(names = "--format", converter = Format.Converter.class,
+            description = "gptq | awq | gguf | compressed-tensors (default: awq for --method awq, else gptq).")
     Format format;
+
+    @Option(names = "--checkpoint-format", defaultValue = "gptq",
+            description = "GPTQ checkpoints: gptq (v1, zero points minus one, what vLLM and transformers load) or gptq_v2 (GPTQModel's true zero points) (default: ${DEFAULT-VALUE}).")
+    String checkpointFormat;
 
     @Mixin CalibrationOptions calibration = new CalibrationOptions();
 
@@ -119,8 +135,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         Format fmt = format != null ? format : method == Method.awq ? Format.awq : Format.gptq;
         if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
+        GridCheckpointFormat grid = gridFormat(fmt);
         AtomicOutput.checkTarget(output, overwrite || resume, model);
-        if (method == Method.awq) return awq(fmt, log);
+        if (method == Method.awq) return awq(fmt, grid, log);
         QuantConfig cfg = new QuantConfig(bits, groupSize, sym == null || sym,
                 actOrder, staticGroups, damp, blockSize, mseClip);
 
@@ -138,18 +155,18 @@ public final class QuantizeCommand implements Callable<Integer> {
                 runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + trueSequential + "|" + compareRtn, log);
                 log.print(gptq.errorTable());
             }
-            List<String> warnings = GptqCheckpointWriter.write(model, loaded.weights(), gptq.quantized(), cfg, trueSequential,
+            List<String> warnings = grid.write(model, loaded.weights(), gptq.quantized(), cfg, trueSequential,
                     dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
             for (String w : warnings) log.println("warning: " + w);
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (%s %d-bit, group %d, %s) in %.1fs%n", output, method, bits, groupSize,
+        System.out.printf(Locale.ROOT, "wrote %s (%s, %s format, %d-bit, group %d, %s) in %.1fs%n", output, method, formatName(fmt), bits, groupSize,
                 cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
         return 0;
     }
 
     /** AWQ: search, fold and clip per layer through the runner, RTN of the scaled weights, AWQ GEMM or GPTQ output. */
-    private int awq(Format fmt, PrintStream log) {
+    private int awq(Format fmt, GridCheckpointFormat grid, PrintStream log) {
         if (actOrder) throw new CalqException("--act-order does not apply to AWQ");
         if (fmt == Format.awq && bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + bits + " bits");
         QuantConfig cfg = new QuantConfig(bits, groupSize, sym != null && sym, false, false, damp, blockSize, mseClip);
@@ -170,13 +187,27 @@ public final class QuantizeCommand implements Callable<Integer> {
             log.print(awq.reportTable());
             long shard = dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES;
             if (fmt == Format.awq) awq.writeAwq(model, loaded.weights(), output, overwrite || resume, shard);
-            else for (String w : awq.writeGptq(model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
+            else for (String w : awq.write(grid, model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, fmt, bits, groupSize,
+        System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, formatName(fmt), bits, groupSize,
                 cfg.sym() ? "symmetric" : "zero points", (System.nanoTime() - start) / 1e9);
         return 0;
     }
+
+    /** The grid checkpoint layout for {@code fmt} and --checkpoint-format (null for the AWQ GEMM layout). */
+    GridCheckpointFormat gridFormat(Format fmt) {
+        if (!checkpointFormat.equals("gptq") && !checkpointFormat.equals("gptq_v2"))
+            throw new CalqException("--checkpoint-format " + checkpointFormat + " is not known (gptq or gptq_v2)");
+        if (checkpointFormat.equals("gptq_v2") && fmt != Format.gptq) throw new CalqException("--checkpoint-format gptq_v2 applies to --format gptq");
+        return switch (fmt) {
+            case gptq -> checkpointFormat.equals("gptq_v2") ? GridCheckpointFormat.GPTQ_V2 : GridCheckpointFormat.GPTQ;
+            case compressed_tensors -> GridCheckpointFormat.COMPRESSED_TENSORS;
+            default -> null;
+        };
+    }
+
+    static String formatName(Format fmt) { return fmt.name().replace('_', '-'); }
 
     /** Runs the calibration runner with this command's memory and checkpoint options. */
     CalibrationRunner.Result runLayers(LlamaModel llama, List<int[]> samples, LayerMethod method, String key, PrintStream log) {

@@ -39,10 +39,52 @@ public final class GptqCheckpointWriter {
      */
     public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg,
                                      boolean trueSequential, long maxShardBytes, Path outDir, boolean overwrite) {
-        GptqQuantizationConfig qc = formatConfig(cfg, trueSequential);
+        return write(modelDir, source, quantized, cfg, trueSequential, GptqQuantizationConfig.V1, maxShardBytes, outDir, overwrite);
+    }
+
+    /**
+     * As above with the checkpoint_format: "gptq" (v1, zero points stored minus one) or "gptq_v2" (GPTQModel's
+     * format, zero points stored as they are).
+     */
+    public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg,
+                                     boolean trueSequential, String checkpointFormat, long maxShardBytes, Path outDir, boolean overwrite) {
+        GptqQuantizationConfig qc = formatConfig(cfg, trueSequential, checkpointFormat);
         Map<String, Supplier<List<Tensor>>> replacements = new LinkedHashMap<>();
-        Map<String, int[]> shapes = new TreeMap<>();
+        Map<String, int[]> shapes = checkLayers(source, quantized, cfg);
         boolean zeroAtZero = false;
+        for (var e : quantized.entrySet()) {
+            String name = e.getKey();
+            QuantizedLinear q = e.getValue();
+            String prefix = name.substring(0, name.length() - ".weight".length());
+            for (int z : q.zeros()) if (z == 0) { zeroAtZero = true; break; }
+            replacements.put(name, () -> GptqTensors.build(prefix, q.out(), q.in(), q.bits(), q.codes(), q.scales(), q.zeros(), q.gIdx(), qc.zeroOffset()));
+        }
+        List<String> warnings = new ArrayList<>(MarlinCompatibility.check(qc, shapes));
+        if (zeroAtZero && qc.zeroOffset() != 0)
+            warnings.add("some zero points are 0, stored as -1 in checkpoint_format gptq (v1); loaders that add 1 back without "
+                    + "wrapping to " + cfg.bits() + " bits read them as " + (1 << cfg.bits()) + " (use symmetric quantization to avoid this)");
+        var json = qc.toJson();
+        QuantizedCheckpointWriter.write(new QuantizedCheckpointWriter.Plan(modelDir, source, replacements, json,
+                Map.<String, JsonNode>of("quantize_config.json", json.deepCopy()), maxShardBytes), outDir, overwrite);
+        return warnings;
+    }
+
+    /** The checkpoint's quantization_config (v1) for a run with {@code cfg}. */
+    public static GptqQuantizationConfig formatConfig(QuantConfig cfg, boolean trueSequential) {
+        return formatConfig(cfg, trueSequential, GptqQuantizationConfig.V1);
+    }
+
+    static GptqQuantizationConfig formatConfig(QuantConfig cfg, boolean trueSequential, String checkpointFormat) {
+        return new GptqQuantizationConfig(cfg.bits(), cfg.groupSize(), cfg.actOrder(), cfg.sym(), cfg.damp(),
+                cfg.staticGroups(), trueSequential, checkpointFormat);
+    }
+
+    /**
+     * Checks that every quantized layer is a ".weight" of the source's shape, quantized with {@code cfg}'s options;
+     * returns the layer shapes by prefix ({out, in}), for the loaders' kernel checks.
+     */
+    static Map<String, int[]> checkLayers(TensorSource source, Map<String, QuantizedLinear> quantized, QuantConfig cfg) {
+        Map<String, int[]> shapes = new TreeMap<>();
         for (var e : quantized.entrySet()) {
             String name = e.getKey();
             QuantizedLinear q = e.getValue();
@@ -54,24 +96,8 @@ public final class GptqCheckpointWriter {
                 if (shape.length != 2 || shape[0] != q.out() || shape[1] != q.in())
                     throw new CalqException(name + ": quantized as [" + q.out() + ", " + q.in() + "] but the model's tensor is " + java.util.Arrays.toString(shape));
             }
-            String prefix = name.substring(0, name.length() - ".weight".length());
-            shapes.put(prefix, new int[] {q.out(), q.in()});
-            for (int z : q.zeros()) if (z == 0) { zeroAtZero = true; break; }
-            replacements.put(name, () -> GptqTensors.build(prefix, q.out(), q.in(), q.bits(), q.codes(), q.scales(), q.zeros(), q.gIdx(), qc.zeroOffset()));
+            shapes.put(name.substring(0, name.length() - ".weight".length()), new int[] {q.out(), q.in()});
         }
-        List<String> warnings = new ArrayList<>(MarlinCompatibility.check(qc, shapes));
-        if (zeroAtZero)
-            warnings.add("some zero points are 0, stored as -1 in checkpoint_format gptq (v1); loaders that add 1 back without "
-                    + "wrapping to " + cfg.bits() + " bits read them as " + (1 << cfg.bits()) + " (use symmetric quantization to avoid this)");
-        var json = qc.toJson();
-        QuantizedCheckpointWriter.write(new QuantizedCheckpointWriter.Plan(modelDir, source, replacements, json,
-                Map.<String, JsonNode>of("quantize_config.json", json.deepCopy()), maxShardBytes), outDir, overwrite);
-        return warnings;
-    }
-
-    /** The checkpoint's quantization_config for a run with {@code cfg}. */
-    public static GptqQuantizationConfig formatConfig(QuantConfig cfg, boolean trueSequential) {
-        return new GptqQuantizationConfig(cfg.bits(), cfg.groupSize(), cfg.actOrder(), cfg.sym(), cfg.damp(),
-                cfg.staticGroups(), trueSequential, GptqQuantizationConfig.V1);
+        return shapes;
     }
 }
