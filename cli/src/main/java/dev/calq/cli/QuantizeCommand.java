@@ -34,13 +34,13 @@ public final class QuantizeCommand implements Callable<Integer> {
     enum Method { gptq, rtn, awq }
 
     enum Format {
-        gptq, awq, gguf, compressed_tensors;
+        gptq, awq, gguf, compressed_tensors, nf4;
 
         /** The option's spelling: compressed-tensors with a hyphen, as the format calls itself. */
         static final class Converter implements CommandLine.ITypeConverter<Format> {
             @Override public Format convert(String v) {
                 for (Format f : values()) if (f.name().replace('_', '-').equals(v)) return f;
-                throw new CommandLine.TypeConversionException("'" + v + "' is not one of gptq, awq, gguf, compressed-tensors");
+                throw new CommandLine.TypeConversionException("'" + v + "' is not one of gptq, awq, gguf, compressed-tensors, nf4");
             }
         }
     }
@@ -55,12 +55,19 @@ public final class QuantizeCommand implements Callable<Integer> {
     Method method;
 
     @Option(names = "--format", converter = Format.Converter.class,
-            description = "gptq | awq | gguf | compressed-tensors (default: awq for --method awq, else gptq).")
+            description = "gptq | awq | gguf | compressed-tensors | nf4 (bitsandbytes 4-bit) (default: awq for --method awq, else gptq).")
     Format format;
 
     @Option(names = "--checkpoint-format", defaultValue = "gptq",
             description = "GPTQ checkpoints: gptq (v1, zero points minus one, what vLLM and transformers load) or gptq_v2 (GPTQModel's true zero points) (default: ${DEFAULT-VALUE}).")
     String checkpointFormat;
+
+    @Option(names = "--bnb-type", defaultValue = "nf4", description = "--format nf4: the bitsandbytes 4-bit type, nf4 or fp4 (default: ${DEFAULT-VALUE}).")
+    String bnbType;
+
+    @Option(names = "--double-quant", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "--format nf4: quantize the absmax values again (bnb_4bit_use_double_quant; default: on).")
+    boolean doubleQuant;
 
     @Mixin CalibrationOptions calibration = new CalibrationOptions();
 
@@ -135,6 +142,11 @@ public final class QuantizeCommand implements Callable<Integer> {
         Format fmt = format != null ? format : method == Method.awq ? Format.awq : Format.gptq;
         if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
+        if (fmt == Format.nf4) {
+            if (method != Method.rtn) throw new CalqException("--format nf4 is written from --method rtn (nearest NF4/FP4 code with absmax scaling)");
+            AtomicOutput.checkTarget(output, overwrite, model);
+            return BnbQuantize.plain(model, output, BnbQuantize.type(bnbType), doubleQuant, overwrite, log);
+        }
         GridCheckpointFormat grid = gridFormat(fmt);
         AtomicOutput.checkTarget(output, overwrite || resume, model);
         if (method == Method.awq) return awq(fmt, grid, log);

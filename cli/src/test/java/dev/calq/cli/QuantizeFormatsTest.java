@@ -51,4 +51,27 @@ class QuantizeFormatsTest {
             assertEquals(64, cfg.groupSize());
         }
     }
+
+    @Test
+    void nf4FromTheSharedModelLoadsAsBitsandbytesDequantizesIt() {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Path out = dir.resolve("nf4");
+        CliRun r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--output", out.toString(), "--method", "rtn", "--format", "nf4");
+        assertEquals(0, r.code(), r.err());
+        String w = "model.layers.2.self_attn.o_proj.weight";
+        try (LoadedModel q = ModelLoader.load(out); LoadedModel base = ModelLoader.load(SharedData.tinyLlama())) {
+            assertEquals("bitsandbytes", q.format());
+            float[] a = q.weights().get(w).toFloatArray(), b = base.weights().get(w).toFloatArray();
+            double err = 0, norm = 0;
+            for (int i = 0; i < a.length; i++) {
+                err += (a[i] - b[i]) * (double) (a[i] - b[i]);
+                norm += (double) b[i] * b[i];
+            }
+            assertTrue(Math.sqrt(err / norm) < 0.12, "NF4 relative error " + Math.sqrt(err / norm));
+            assertArrayEquals(base.weights().get("lm_head.weight").toFloatArray(), q.weights().get("lm_head.weight").toFloatArray());
+        }
+        r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--output", dir.resolve("x").toString(), "--format", "nf4", "--bnb-type", "int4");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--format nf4 is written from --method rtn") || r.err().contains("int4"), r.err());
+    }
 }

@@ -8,7 +8,7 @@ import dev.calq.formats.gptq.GptqTensors;
 import dev.calq.formats.safetensors.SafetensorsModel;
 import dev.calq.formats.tensor.DType;
 import dev.calq.formats.tensor.Tensor;
-import dev.calq.formats.tensor.TensorSource;
+import dev.calq.formats.quantized.PackedCheckpointSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,22 +25,17 @@ import java.util.Set;
  * {@code weight_g_idx} when present and contiguous groups otherwise; its packed tensors are hidden and every other
  * tensor passes through unchanged.
  */
-public final class CompressedTensorsCheckpoint implements TensorSource {
+public final class CompressedTensorsCheckpoint extends PackedCheckpointSource {
     private static final String[] PARTS = {PackQuantizedTensors.PACKED, PackQuantizedTensors.SCALE,
             PackQuantizedTensors.ZERO_POINT, PackQuantizedTensors.SHAPE, PackQuantizedTensors.G_IDX};
 
-    private final Path dir;
-    private final SafetensorsModel model;
     private final CompressedTensorsConfig config;
-    private final Set<String> names;
     private final Set<String> quantized;
 
     private CompressedTensorsCheckpoint(Path dir, SafetensorsModel model, CompressedTensorsConfig config, Set<String> names,
                                         Set<String> quantized) {
-        this.dir = dir;
-        this.model = model;
+        super(dir, model, names);
         this.config = config;
-        this.names = names;
         this.quantized = quantized;
     }
 
@@ -90,15 +85,9 @@ public final class CompressedTensorsCheckpoint implements TensorSource {
     /** The prefixes (e.g. "model.layers.0.self_attn.q_proj") of the packed layers. */
     public Set<String> quantizedLayers() { return quantized; }
 
-    @Override public Set<String> names() { return names; }
-
-    @Override public boolean contains(String name) { return names.contains(name); }
-
-    @Override public Map<String, String> metadata() { return model.metadata(); }
-
     @Override
     public Tensor get(String name) {
-        if (!names.contains(name)) throw CalqException.file(dir, "has no tensor " + name);
+        if (!contains(name)) throw CalqException.file(dir, "has no tensor " + name);
         if (name.endsWith(".weight")) {
             String base = name.substring(0, name.length() - ".weight".length());
             if (quantized.contains(base)) {
@@ -163,6 +152,4 @@ public final class CompressedTensorsCheckpoint implements TensorSource {
     private CalqException bad(Tensor t, String problem) {
         return CalqException.file(dir, t.name() + " " + problem);
     }
-
-    @Override public void close() { model.close(); }
 }
