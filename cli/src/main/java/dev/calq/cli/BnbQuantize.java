@@ -1,25 +1,22 @@
 package dev.calq.cli;
 
-import dev.calq.calibration.model.LlamaModel;
-import dev.calq.calibration.model.LoadedModel;
-import dev.calq.calibration.model.ModelLoader;
-import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.bnb.BnbQuantizationConfig;
 import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.DType;
+import dev.calq.formats.tensor.TensorSource;
 import dev.calq.gptq.BnbCheckpointWriter;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 
 /**
- * {@code quantize --format nf4}: every projection rounded to the nearest NF4 (or FP4) code with its 64-block's
- * absmax, as bitsandbytes' quantize_4bit does, and written as a pre-quantized bitsandbytes checkpoint.
+ * {@code quantize --format nf4}: layers rounded (RTN or GPTQ) onto the NF4/FP4 code table in blocks of 64 with absmax
+ * scales become a pre-quantized bitsandbytes checkpoint.
  */
 final class BnbQuantize {
     private BnbQuantize() {}
@@ -30,24 +27,29 @@ final class BnbQuantize {
         return t;
     }
 
-    static int plain(Path model, Path output, Bnb4BitType type, boolean doubleQuant, boolean overwrite, PrintStream log) {
-        long start = System.nanoTime();
-        try (LoadedModel loaded = ModelLoader.load(model)) {
-            LlamaModel llama = loaded.model();
-            Map<String, Bnb4BitLayer> layers = new LinkedHashMap<>();
-            DType dtype = null;
-            for (int l = 0; l < llama.numLayers(); l++)
-                for (Projection p : Projection.values()) {
-                    String name = p.weightName(l);
-                    dtype = BnbCheckpointWriter.dtypeOf(loaded.weights(), name);
-                    layers.put(name, Bnb4BitLayer.quantize(llama.weight(l, p), llama.outFeatures(p), llama.inFeatures(p), type, dtype));
-                }
-            BnbCheckpointWriter.write(model, loaded.weights(), layers, new BnbQuantizationConfig(type, doubleQuant, computeDtype(dtype)),
-                    SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite);
+    /** Writes the checkpoint; returns no warnings (kept for symmetry with the grid writers). */
+    static List<String> write(Path model, TensorSource source, Map<String, QuantizedLinear> quantized, Bnb4BitType type,
+                              boolean doubleQuant, Path output, boolean overwrite) {
+        Map<String, Bnb4BitLayer> layers = new LinkedHashMap<>();
+        DType dtype = DType.BF16;
+        for (var e : quantized.entrySet()) {
+            dtype = BnbCheckpointWriter.dtypeOf(source, e.getKey());
+            layers.put(e.getKey(), toBnb(e.getValue(), type, dtype));
         }
-        System.out.printf(Locale.ROOT, "wrote %s (bitsandbytes %s, blocks of 64, %s) in %.1fs%n", output, type.jsonName(),
-                doubleQuant ? "double-quantized absmax" : "float32 absmax", (System.nanoTime() - start) / 1e9);
-        return 0;
+        BnbCheckpointWriter.write(model, source, layers, new BnbQuantizationConfig(type, doubleQuant, computeDtype(dtype)),
+                SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite);
+        return List.of();
+    }
+
+    /** A layer on the code table in 64-column groups as bitsandbytes' blocks of the flattened weight (row r, group g is block r * groups + g). */
+    static Bnb4BitLayer toBnb(QuantizedLinear q, Bnb4BitType type, DType dtype) {
+        if (q.groupSize() != Bnb4BitLayer.BLOCK || q.in() % Bnb4BitLayer.BLOCK != 0)
+            throw new CalqException("NF4 blocks of 64 need input sizes divisible by 64, not " + q.in());
+        int groups = q.groups();
+        float[] absmax = new float[q.out() * groups];
+        for (int r = 0; r < q.out(); r++)
+            for (int g = 0; g < groups; g++) absmax[r * groups + g] = q.scales()[g * q.out() + r];
+        return new Bnb4BitLayer(q.out(), q.in(), type, q.codes(), absmax, dtype);
     }
 
     static String computeDtype(DType d) {

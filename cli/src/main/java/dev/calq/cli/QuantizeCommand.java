@@ -5,7 +5,10 @@ import dev.calq.awq.AwqModelQuantizer;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.quant.CodebookGrid;
 import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.formats.bnb.Bnb4BitLayer;
+import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.RunnerOptions;
@@ -143,21 +146,23 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
         if (fmt == Format.nf4) {
-            if (method != Method.rtn) throw new CalqException("--format nf4 is written from --method rtn (nearest NF4/FP4 code with absmax scaling)");
-            AtomicOutput.checkTarget(output, overwrite, model);
-            return BnbQuantize.plain(model, output, BnbQuantize.type(bnbType), doubleQuant, overwrite, log);
+            if (method == Method.awq) throw new CalqException("--format nf4 is written from --method rtn (plain NF4) or gptq (GPTQ rounding onto the NF4 code); AWQ scaling before NF4 is not implemented");
+            if (actOrder) throw new CalqException("--format nf4 stores contiguous 64-blocks; --act-order does not apply");
         }
         GridCheckpointFormat grid = gridFormat(fmt);
         AtomicOutput.checkTarget(output, overwrite || resume, model);
         if (method == Method.awq) return awq(fmt, grid, log);
-        QuantConfig cfg = new QuantConfig(bits, groupSize, sym == null || sym,
-                actOrder, staticGroups, damp, blockSize, mseClip);
+        // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
+        QuantConfig cfg = fmt == Format.nf4 ? new QuantConfig(4, Bnb4BitLayer.BLOCK, true, false, false, damp, blockSize, false)
+                : new QuantConfig(bits, groupSize, sym == null || sym, actOrder, staticGroups, damp, blockSize, mseClip);
+        Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
 
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
             GptqMethod.Algorithm algo = method == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
             GptqMethod gptq = new GptqMethod(llama, cfg, algo, trueSequential, compareRtn, log);
+            if (bnb != null) gptq.withGrid(new CodebookGrid(bnb.code()));
             if (method == Method.rtn && !calibration.given()) {
                 RtnWithoutCalibration.quantizeAll(llama, cfg, gptq);
             } else {
@@ -167,13 +172,18 @@ public final class QuantizeCommand implements Callable<Integer> {
                 runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + trueSequential + "|" + compareRtn, log);
                 log.print(gptq.errorTable());
             }
-            List<String> warnings = grid.write(model, loaded.weights(), gptq.quantized(), cfg, trueSequential,
-                    dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
+            List<String> warnings = bnb != null
+                    ? BnbQuantize.write(model, loaded.weights(), gptq.quantized(), bnb, doubleQuant, output, overwrite || resume)
+                    : grid.write(model, loaded.weights(), gptq.quantized(), cfg, trueSequential,
+                            dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
             for (String w : warnings) log.println("warning: " + w);
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (%s, %s format, %d-bit, group %d, %s) in %.1fs%n", output, method, formatName(fmt), bits, groupSize,
-                cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
+        if (bnb != null)
+            System.out.printf(Locale.ROOT, "wrote %s (%s, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", output, method, bnb.jsonName(),
+                    doubleQuant ? "double-quantized absmax" : "float32 absmax", (System.nanoTime() - start) / 1e9);
+        else System.out.printf(Locale.ROOT, "wrote %s (%s, %s format, %d-bit, group %d, %s) in %.1fs%n", output, method, formatName(fmt), bits,
+                groupSize, cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
         return 0;
     }
 

@@ -4,6 +4,7 @@ import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.calibration.quant.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.LayerwiseModel;
@@ -38,6 +39,7 @@ public final class GptqMethod implements LayerMethod {
     private final HessianObserver hessians = new HessianObserver();
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final List<LayerError> errors = new ArrayList<>();
+    private QuantGrid grid;
 
     public GptqMethod(LayerwiseModel model, QuantConfig config, Algorithm algorithm, boolean trueSequential, boolean compareRtn,
                       PrintStream log) {
@@ -48,6 +50,16 @@ public final class GptqMethod implements LayerMethod {
         this.compareRtn = compareRtn;
         this.log = log;
         for (Projection p : Projection.values()) config.checkShape(p.weightName(0), model.inFeatures(p));
+        this.grid = config.grid();
+    }
+
+    /** The grid layers are rounded onto. */
+    public QuantGrid grid() { return grid; }
+
+    /** Rounds onto {@code g} (e.g. NF4's {@link dev.calq.calibration.quant.CodebookGrid}) instead of the config's integer grid. */
+    public GptqMethod withGrid(QuantGrid g) {
+        this.grid = g;
+        return this;
     }
 
     @Override
@@ -78,8 +90,8 @@ public final class GptqMethod implements LayerMethod {
                 String name = p.weightName(layer);
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config) : null;
-                QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config).quantized() : rtn;
+                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config, grid) : null;
+                QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config, grid).quantized() : rtn;
                 float[] dq = q.dequantize();
                 double err = OutputError.relativeOutputError(w, dq, out, in, h);
                 double rtnErr = algorithm == Algorithm.RTN ? err

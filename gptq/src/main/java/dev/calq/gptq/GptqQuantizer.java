@@ -2,6 +2,7 @@ package dev.calq.gptq;
 
 import dev.calq.calibration.kernels.Parallel;
 import dev.calq.calibration.kernels.MatMul;
+import dev.calq.calibration.quant.CodebookGrid;
 import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.calibration.quant.QuantizedLinear;
@@ -42,13 +43,16 @@ public final class GptqQuantizer {
      * tensor name) labels error messages.
      */
     public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, QuantConfig cfg) {
+        return quantize(name, weight, out, in, inv, cfg, cfg.grid());
+    }
+
+    /** As above on {@code grid} (e.g. a {@link CodebookGrid} for NF4), which replaces the config's integer grid. */
+    public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, QuantConfig cfg, QuantGrid grid) {
         if (weight.length != (long) out * in) throw new IllegalArgumentException(name + ": " + weight.length + " values for " + out + "x" + in);
         if (inv.n() != in)
             throw new CalqException(name + ": input dimension " + in + " does not match the Hessian's " + inv.n());
         cfg.checkShape(name, in);
         checkFinite(name, weight, in);
-        QuantGrid grid = cfg.grid();
-        int maxq = grid.maxq();
         int gs = cfg.effectiveGroupSize(in);
         int groups = in / gs;
         int[] perm = inv.perm();
@@ -86,7 +90,7 @@ public final class GptqQuantizer {
             final int b1 = i1;
             Parallel.forRange(out, 16, (from, to) -> {
                 for (int r = from; r < to; r++)
-                    rowLoss[r] += quantizeRowBlock(w, r * in, b1, count, in, u, groupAt, scales, zeros, out, r, maxq,
+                    rowLoss[r] += quantizeRowBlock(w, r * in, b1, count, in, u, groupAt, scales, zeros, out, r, grid,
                             codesPerm, err, r * count);
             });
             if (i2 < in) {
@@ -105,13 +109,14 @@ public final class GptqQuantizer {
         for (int p = 0; p < in; p++) gIdx[perm[p]] = groupAt[p];
         double loss = 0;
         for (double l : rowLoss) loss += l;
-        QuantizedLinear q = new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx);
+        QuantizedLinear q = new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx,
+                grid instanceof CodebookGrid cb ? cb.table() : null);
         return new Result(q, loss, inv.dampUsed(), inv.retries());
     }
 
     /** One row through one block: quantize each column and push its error onto the row's later block columns. */
     private static double quantizeRowBlock(float[] w, int row, int i1, int count, int in, float[] u, int[] groupAt,
-                                           float[] scales, int[] zeros, int out, int r, int maxq, int[] codes,
+                                           float[] scales, int[] zeros, int out, int r, QuantGrid grid, int[] codes,
                                            float[] err, int errOff) {
         double loss = 0;
         int lanes = F.length();
@@ -119,9 +124,9 @@ public final class GptqQuantizer {
             int col = i1 + i;
             int g = groupAt[col] * out + r;
             float x = w[row + col];
-            int code = QuantGrid.code(x, scales[g], zeros[g], maxq);
+            int code = grid.codeOf(x, scales[g], zeros[g]);
             codes[row + col] = code;
-            float q = QuantGrid.dequantize(code, scales[g], zeros[g]);
+            float q = grid.valueOf(code, scales[g], zeros[g]);
             float d = u[col * in + col];
             float e = (x - q) / d;
             loss += (double) (x - q) * (x - q) / ((double) d * d) / 2;

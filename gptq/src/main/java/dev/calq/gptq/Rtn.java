@@ -1,5 +1,6 @@
 package dev.calq.gptq;
 
+import dev.calq.calibration.quant.CodebookGrid;
 import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.calibration.quant.QuantizedLinear;
@@ -17,10 +18,14 @@ public final class Rtn {
     }
 
     public static QuantizedLinear quantize(String name, float[] weight, int out, int in, QuantConfig cfg) {
+        return quantize(name, weight, out, in, cfg, cfg.grid());
+    }
+
+    /** As above on {@code grid} (e.g. a {@link CodebookGrid} for NF4) instead of the config's integer grid. */
+    public static QuantizedLinear quantize(String name, float[] weight, int out, int in, QuantConfig cfg, QuantGrid grid) {
         if (weight.length != (long) out * in) throw new IllegalArgumentException(name + ": " + weight.length + " values for " + out + "x" + in);
         cfg.checkShape(name, in);
         GptqQuantizer.checkFinite(name, weight, in);
-        QuantGrid grid = cfg.grid();
         int gs = cfg.effectiveGroupSize(in);
         int groups = in / gs;
         float[] scales = new float[groups * out];
@@ -32,9 +37,10 @@ public final class Rtn {
         for (int r = 0; r < out; r++) {
             for (int c = 0; c < in; c++) {
                 int g = gIdx[c] * out + r;
-                codes[r * in + c] = QuantGrid.code(weight[r * in + c], scales[g], zeros[g], grid.maxq());
+                codes[r * in + c] = grid.codeOf(weight[r * in + c], scales[g], zeros[g]);
             }
         }
-        return new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx);
+        return new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx,
+                grid instanceof CodebookGrid cb ? cb.table() : null);
     }
 }
