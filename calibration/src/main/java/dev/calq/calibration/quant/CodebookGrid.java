@@ -1,5 +1,7 @@
 package dev.calq.calibration.quant;
 
+import dev.calq.formats.bnb.CodeTables;
+
 /**
  * A 4-bit grid with a table of 16 code values instead of evenly spaced ones (bitsandbytes' NF4 and FP4): a group's
  * scale is its absolute maximum (float32, not rounded), a value x gets the index of the table entry nearest to
@@ -27,16 +29,7 @@ public final class CodebookGrid extends QuantGrid {
     @Override
     public int codeOf(float x, float scale, int zero) {
         float v = scale == 0f ? 0f : Math.max(-1f, Math.min(1f, x / scale));
-        int best = 0;
-        float bestD = Math.abs(v - table[0]);
-        for (int k = 1; k < 16; k++) {
-            float d = Math.abs(v - table[k]);
-            if (d < bestD) {
-                bestD = d;
-                best = k;
-            }
-        }
-        return best;
+        return CodeTables.nearest(table, v);
     }
 
     @Override

@@ -30,18 +30,7 @@ public enum Bnb4BitType {
     public float value(int index) { return code[index]; }
 
     /** The index whose value is nearest to {@code x} (already divided by the block's absmax); the lowest index on ties. */
-    public int nearest(float x) {
-        int best = 0;
-        float bestD = Math.abs(x - code[0]);
-        for (int k = 1; k < 16; k++) {
-            float d = Math.abs(x - code[k]);
-            if (d < bestD) {
-                bestD = d;
-                best = k;
-            }
-        }
-        return best;
-    }
+    public int nearest(float x) { return CodeTables.nearest(code, x); }
 
     public static Bnb4BitType of(String name) {
         for (Bnb4BitType t : values()) if (t.json.equals(name)) return t;

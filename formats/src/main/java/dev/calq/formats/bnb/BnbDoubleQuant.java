@@ -39,16 +39,5 @@ public record BnbDoubleQuant(int[] codes, float[] nestedAbsmax, float[] map, flo
         return a;
     }
 
-    static int nearest(float[] map, float x) {
-        int best = 0;
-        float bestD = Math.abs(x - map[0]);
-        for (int k = 1; k < map.length; k++) {
-            float d = Math.abs(x - map[k]);
-            if (d < bestD) {
-                bestD = d;
-                best = k;
-            }
-        }
-        return best;
-    }
+    static int nearest(float[] map, float x) { return CodeTables.nearest(map, x); }
 }
