@@ -37,6 +37,9 @@ class QuantizeFormatsTest {
         CliRun r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--output", ct.toString(), "--method", "rtn",
                 "--format", "compressed-tensors", "--group-size", "64", "--no-sym");
         assertEquals(0, r.code(), r.err());
+        r = CliRun.of("inspect", ct.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("quantized: compressed-tensors, format pack-quantized") && r.out().contains("num_bits 4, group_size 64, strategy group, symmetric false"), r.out());
         r = CliRun.of("repack", "--model", ct.toString(), "--format", "gptq", "--checkpoint-format", "gptq_v2", "--output", v2.toString());
         assertEquals(0, r.code(), r.err());
         String w = "model.layers.3.mlp.down_proj.weight";
