@@ -1,7 +1,7 @@
 package dev.calq.awq;
 
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.awq.AwqLinear;
 import dev.calq.formats.tensor.Tensor;

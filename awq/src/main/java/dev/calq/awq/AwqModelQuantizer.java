@@ -5,8 +5,8 @@ import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.GridConfig;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.awq.AwqCheckpointWriter;
@@ -17,8 +17,9 @@ import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
-import dev.calq.gptq.GridCheckpointFormat;
-import dev.calq.gptq.Rtn;
+import dev.calq.formats.gptq.GptqQuantizationConfig;
+import dev.calq.formats.quantized.GridCheckpointFormat;
+import dev.calq.calibration.quant.Rtn;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,20 +37,23 @@ import java.util.Set;
  */
 public final class AwqModelQuantizer implements LayerMethod {
     private static final String LAYER_FILE = "awq-layer.safetensors";
+    private static final String FLOAT = ".float", INPUT_SCALES = ".input_scales";
 
     private final LlamaModel model;
-    private final QuantConfig quant;
+    private final GridConfig quant;
     private final AwqMethod method;
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final Map<String, Tensor> scaled = new LinkedHashMap<>();
     private final List<AwqLayerSearch.Report> reports = new ArrayList<>();
+    private final Map<String, float[]> floatWeights = new LinkedHashMap<>();
+    private final Map<String, float[]> inputScales = new LinkedHashMap<>();
+    private boolean keepFloatWeights;
 
     /**
-     * @param quant            the grid (AWQ: 4 bits, groups of 128, sym = false for zero points; no act-order)
+     * @param quant            the grid (AWQ: 4 bits, groups of 128, sym = false for zero points)
      * @param maxTokensPerSite bound on one layer's cached inputs (see {@link LayerInputs})
      */
-    public AwqModelQuantizer(LlamaModel model, QuantConfig quant, AwqConfig config, long maxTokensPerSite) {
-        if (quant.actOrder()) throw new CalqException("--act-order does not apply to AWQ (groups stay in column order)");
+    public AwqModelQuantizer(LlamaModel model, GridConfig quant, AwqConfig config, long maxTokensPerSite) {
         this.model = model;
         this.quant = quant;
         ModelConfig c = model.config();
@@ -58,10 +62,25 @@ public final class AwqModelQuantizer implements LayerMethod {
                 maxTokensPerSite, width, this::finish);
     }
 
+    /**
+     * Also keep every projection's scaled, clipped float weight (before the grid rounding) and the input scales its
+     * columns were multiplied by: what another encoding of the same pass (a GGUF file) is written from. Call before
+     * the run; costs one float32 copy of the projections.
+     */
+    public AwqModelQuantizer keepFloatWeights() {
+        keepFloatWeights = true;
+        return this;
+    }
+
     private void finish(int layer, AwqBlock block, AwqLayerSearch.Report report) {
         reports.add(report);
+        if (keepFloatWeights) {
+            for (ScaleChoice c : report.scales())
+                for (Projection p : c.group().scaled()) inputScales.put(p.weightName(layer), c.inputScales().clone());
+        }
         for (Projection p : Projection.values()) {
             String name = p.weightName(layer);
+            if (keepFloatWeights) floatWeights.put(name, block.weight(p).clone());
             QuantizedLinear q = Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant);
             quantized.put(name, q);
             block.setWeight(p, q.dequantize());
@@ -84,6 +103,15 @@ public final class AwqModelQuantizer implements LayerMethod {
     public Map<String, Tensor> scaledTensors() { return scaled; }
 
     public List<AwqLayerSearch.Report> reports() { return reports; }
+
+    /** With {@link #keepFloatWeights()}: the scaled, clipped float projections by Hugging Face weight name. */
+    public Map<String, float[]> floatWeights() { return floatWeights; }
+
+    /**
+     * With {@link #keepFloatWeights()}: for each projection whose input columns AWQ scaled, the scale of every column
+     * (its layer now reads the activations divided by them). Projections left unscaled have no entry.
+     */
+    public Map<String, float[]> inputScales() { return inputScales; }
 
     /** One line a layer: the chosen ratio per group (id: no scaling won) with its error against plain RTN's, times. */
     public String reportTable() {
@@ -125,7 +153,10 @@ public final class AwqModelQuantizer implements LayerMethod {
     public List<String> write(GridCheckpointFormat format, Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
         OverlayTensorSource over = new OverlayTensorSource(source);
         for (Tensor t : scaled.values()) over.replace(t);
-        return format.write(modelDir, over, quantized, quant, false, maxShardBytes, out, overwrite);
+        // GPTQ's fields that AWQ has no use for are recorded as a GPTQ run with default damping and no act-order would.
+        GptqQuantizationConfig qc = new GptqQuantizationConfig(quant.bits(), quant.groupSize(), false, quant.sym(), 0.01, false, false,
+                GptqQuantizationConfig.V1);
+        return format.write(modelDir, over, quantized, qc, maxShardBytes, out, overwrite);
     }
 
     @Override
@@ -138,6 +169,10 @@ public final class AwqModelQuantizer implements LayerMethod {
                 w.add(Tensor.ofFloats(n + ".scales", q.scales(), q.scales().length));
                 w.add(ints(n + ".zeros", q.zeros(), q.zeros().length));
                 w.add(ints(n + ".g_idx", q.gIdx(), q.in()));
+                float[] f = floatWeights.get(n);
+                if (f != null) w.add(Tensor.ofFloats(n + FLOAT, f, q.out(), q.in()));
+                float[] s = inputScales.get(n);
+                if (s != null) w.add(Tensor.ofFloats(n + INPUT_SCALES, s, s.length));
             }
             for (Tensor t : scaled.values()) if (t.name().startsWith("model.layers." + layer + ".")) w.add(t);
             w.finish();
@@ -158,6 +193,14 @@ public final class AwqModelQuantizer implements LayerMethod {
                 dl.setWeight(p, q.dequantize());
             }
             for (String name : f.names()) {
+                if (name.endsWith(FLOAT)) {
+                    if (keepFloatWeights) floatWeights.put(name.substring(0, name.length() - FLOAT.length()), f.get(name).toFloatArray());
+                    continue;
+                }
+                if (name.endsWith(INPUT_SCALES)) {
+                    if (keepFloatWeights) inputScales.put(name.substring(0, name.length() - INPUT_SCALES.length()), f.get(name).toFloatArray());
+                    continue;
+                }
                 if (name.endsWith(".codes") || name.endsWith(".scales") || name.endsWith(".zeros") || name.endsWith(".g_idx")) continue;
                 float[] v = f.get(name).toFloatArray();
                 scaled.put(name, Tensor.ofFloats(name, v, v.length));

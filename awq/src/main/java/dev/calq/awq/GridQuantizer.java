@@ -1,24 +1,23 @@
 package dev.calq.awq;
 
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.quant.QuantGrid;
 
 /**
  * The search's view of the shared grid quantizer: round-to-nearest on {@link QuantGrid} with the checkpoint's bits,
  * group size and symmetry, returning the dequantized weights. AWQ's default is the asymmetric grid with zero points
- * (QuantConfig.sym = false); act-order has no meaning for AWQ and must be off.
+ * (GridConfig.sym = false); the grid has no act-order, so AWQ's groups stay in column order.
  */
 public final class GridQuantizer implements WeightQuantizer {
-    private final QuantConfig config;
+    private final GridConfig config;
     private final QuantGrid grid;
 
-    public GridQuantizer(QuantConfig config) {
-        if (config.actOrder()) throw new IllegalArgumentException("AWQ quantizes groups in column order; act-order does not apply");
+    public GridQuantizer(GridConfig config) {
         this.config = config;
         this.grid = config.grid();
     }
 
-    public QuantConfig config() { return config; }
+    public GridConfig config() { return config; }
 
     @Override public int groupSize() { return config.groupSize(); }
 

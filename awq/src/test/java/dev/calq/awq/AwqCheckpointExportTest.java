@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.GridConfig;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.awq.AwqCheckpoint;
 import dev.calq.formats.awq.AwqCheckpointWriter;
 import dev.calq.formats.awq.AwqQuantizationConfig;
@@ -15,8 +15,9 @@ import dev.calq.formats.safetensors.SafetensorsModel;
 import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
-import dev.calq.gptq.GptqCheckpointWriter;
-import dev.calq.gptq.Rtn;
+import dev.calq.formats.gptq.GptqCheckpointWriter;
+import dev.calq.formats.gptq.GptqQuantizationConfig;
+import dev.calq.calibration.quant.Rtn;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** AWQ's results written as an AWQ GEMM and as a GPTQ checkpoint: the scaled weights, norms and biases are what lands. */
 class AwqCheckpointExportTest {
-    private static final QuantConfig CFG = QuantConfig.defaults().withGroupSize(16).withSym(false);
+    private static final GridConfig CFG = GridConfig.defaults().withGroupSize(16).withSym(false);
 
     @TempDir Path tmp;
 
@@ -68,7 +69,8 @@ class AwqCheckpointExportTest {
             for (Tensor t : AwqExport.scaledTensors(0, block, true)) scaled.replace(t);
             Map<String, QuantizedLinear> byName = new LinkedHashMap<>();
             for (Projection p : Projection.values()) byName.put(p.weightName(0), q.get(p));
-            GptqCheckpointWriter.write(src, scaled, byName, CFG, gptqOut, false);
+            GptqCheckpointWriter.write(src, scaled, byName,
+                    new GptqQuantizationConfig(CFG.bits(), CFG.groupSize(), false, CFG.sym(), 0.01, false, true, GptqQuantizationConfig.V1), gptqOut, false);
         }
         float[] vBias16 = block.bias(Projection.V).clone();
         for (int i = 0; i < vBias16.length; i++) vBias16[i] = Float.float16ToFloat(Float.floatToFloat16(vBias16[i]));

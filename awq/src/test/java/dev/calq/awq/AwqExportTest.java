@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.calq.calibration.quant.QuantGrid;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.awq.AwqLinear;
 import dev.calq.formats.tensor.Tensor;

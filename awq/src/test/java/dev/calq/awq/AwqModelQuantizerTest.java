@@ -9,7 +9,7 @@ import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.RunnerOptions;
 import dev.calq.formats.CalqException;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** AWQ over a tiny Llama folder through the calibration runner, written in both formats and loaded back. */
 class AwqModelQuantizerTest {
     private static final int HIDDEN = 32, INTER = 64, LAYERS = 2, VOCAB = 64;
-    private static final QuantConfig CFG = QuantConfig.defaults().withGroupSize(16).withSym(false);
+    private static final GridConfig CFG = GridConfig.defaults().withGroupSize(16).withSym(false);
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     @TempDir Path tmp;
@@ -102,7 +102,7 @@ class AwqModelQuantizerTest {
                     assertTrue(Fixtures.maxRelDiff(expected, got) < 1e-5, f + ": " + Fixtures.maxRelDiff(expected, got));
                 }
             }
-            QuantConfig sixteenOne = CFG.withGroupSize(-1);
+            GridConfig sixteenOne = CFG.withGroupSize(-1);
             AwqModelQuantizer perRow = new AwqModelQuantizer(model, sixteenOne, AwqConfig.DEFAULT, Long.MAX_VALUE);
             assertThrows(CalqException.class, () -> perRow.writeAwq(src, lm.weights(), tmp.resolve("x"), false, Long.MAX_VALUE));
         }

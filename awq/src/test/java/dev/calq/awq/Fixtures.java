@@ -8,7 +8,7 @@ final class Fixtures {
 
     /** The shared grid quantizer, asymmetric (AWQ's zero-point default); groupSize 0 or less: one group per row. */
     static WeightQuantizer quantizer(int bits, int groupSize) {
-        return new GridQuantizer(dev.calq.calibration.quant.QuantConfig.defaults().withBits(bits)
+        return new GridQuantizer(dev.calq.calibration.quant.GridConfig.defaults().withBits(bits)
                 .withGroupSize(groupSize > 0 ? groupSize : -1).withSym(false));
     }
 

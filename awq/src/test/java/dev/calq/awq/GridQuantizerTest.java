@@ -3,7 +3,7 @@ package dev.calq.awq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.GridConfig;
 import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
@@ -17,7 +17,7 @@ class GridQuantizerTest {
         float[] w = new float[rows * cols];
         for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
         for (boolean sym : new boolean[] {false, true}) {
-            GridQuantizer q = new GridQuantizer(QuantConfig.defaults().withGroupSize(gs).withSym(sym));
+            GridQuantizer q = new GridQuantizer(GridConfig.defaults().withGroupSize(gs).withSym(sym));
             float[] f = q.fakeQuantize(w, rows, cols);
             for (int r = 0; r < rows; r++)
                 for (int g = 0; g < cols; g += gs) {

@@ -45,7 +45,7 @@ class RealModelAwqTest {
                 layer.forward(before[s], TOKENS, cache);
             }
             assertEquals(2 * TOKENS, cache.totalTokens(dev.calq.calibration.model.InputSite.ATTN_OUT));
-            WeightQuantizer q = new GridQuantizer(dev.calq.calibration.quant.QuantConfig.defaults().withSym(false));
+            WeightQuantizer q = new GridQuantizer(dev.calq.calibration.quant.GridConfig.defaults().withSym(false));
             java.util.Map<Projection, float[]> original = new java.util.EnumMap<>(Projection.class);
             for (Projection p : Projection.values()) original.put(p, layer.weights(p));
             double rtn = quantizedError(layer, xs, before, q);

@@ -11,14 +11,14 @@ import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.RunnerOptions;
 import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.SharedData;
 import dev.calq.formats.model.ModelConfig;
-import dev.calq.gptq.Rtn;
+import dev.calq.calibration.quant.Rtn;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +46,7 @@ public final class AwqEndToEnd {
         Tokenizer tok = Tokenizers.load(dir);
         List<int[]> calib = windows(tok, Files.readString(SharedData.calibrationText()), samples, seqLen);
         List<int[]> eval = windows(tok, Files.readString(SharedData.wikiTest()), windows, evalLen);
-        QuantConfig qc = QuantConfig.defaults().withSym(false);
+        GridConfig qc = GridConfig.defaults().withSym(false);
         for (String m : mode.equals("all") ? List.of("fp", "rtn", "awq") : List.of(mode)) {
             try (LoadedModel lm = ModelLoader.load(dir)) {
                 LlamaModel model = lm.model();
@@ -79,7 +79,7 @@ public final class AwqEndToEnd {
         }
     }
 
-    static void quantize(DecoderLayer layer, QuantConfig qc) {
+    static void quantize(DecoderLayer layer, GridConfig qc) {
         for (Projection p : Projection.values()) {
             var lin = layer.linear(p);
             layer.setWeight(p, Rtn.quantize(layer.weights(p), lin.outFeatures(), lin.inFeatures(), qc).dequantize());

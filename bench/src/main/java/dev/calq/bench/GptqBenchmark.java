@@ -1,6 +1,6 @@
 package dev.calq.bench;
 
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqQuantizer;
 import dev.calq.gptq.HessianAccumulator;
 import dev.calq.gptq.InverseHessian;
@@ -44,7 +44,7 @@ public class GptqBenchmark {
     float[] weight;
     double[] hessian;
     InverseHessian inverse;
-    final QuantConfig cfg = QuantConfig.defaults();
+    final GptqConfig cfg = GptqConfig.defaults();
 
     @Setup(Level.Trial)
     public void setup() {

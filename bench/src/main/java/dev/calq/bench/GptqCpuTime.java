@@ -1,6 +1,6 @@
 package dev.calq.bench;
 
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqQuantizer;
 import dev.calq.gptq.HessianAccumulator;
 import dev.calq.gptq.InverseHessian;
@@ -27,7 +27,7 @@ public final class GptqCpuTime {
         for (int t = 0; t < tokens; t++) for (int c = 1; c < in; c++) x[t * in + c] += 0.5f * x[t * in + c - 1];
         float[] w = new float[out * in];
         for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextGaussian() * 0.02);
-        QuantConfig cfg = QuantConfig.defaults();
+        GptqConfig cfg = GptqConfig.defaults();
         // Warm up the kernels on a small problem first so the timings are of compiled code.
         HessianAccumulator warm = new HessianAccumulator("warm", 256);
         for (int i = 0; i < 20; i++) warm.add(x, 64, 256);

@@ -1,6 +1,6 @@
 package dev.calq.cli;
 
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;

@@ -1,8 +1,8 @@
 package dev.calq.cli;
 
-import dev.calq.formats.gguf.GgufConverter;
-import dev.calq.formats.gguf.MixChooser;
-import dev.calq.formats.gguf.QuantMix;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintWriter;
@@ -42,14 +42,12 @@ public final class ConvertCommand implements Callable<Integer> {
     boolean overwrite;
 
     @Override public Integer call() {
-        QuantMix mix = QuantMix.forName(type);
-        List<MixChooser.Override> overrides = MixChooser.parseAll(tensorTypes);
+        GgufJob.Target target = new GgufJob.Target(type, tensorTypes, output);
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.read(imatrix);
-        MixChooser chooser = GgufConverter.mixChooser(model, mix, overrides, im != null);
         long t0 = System.nanoTime();
-        GgufConverter.Result r = GgufConverter.convert(model, output, chooser, im, overwrite);
+        GgufConverter.Result r = GgufJob.write(model, target, im, overwrite);
         double secs = (System.nanoTime() - t0) / 1e9;
-        printSummary(spec.commandLine().getOut(), r, mix, secs);
+        printSummary(spec.commandLine().getOut(), r, target.mix(), secs);
         return 0;
     }
 

@@ -2,8 +2,8 @@ package dev.calq.cli;
 
 import dev.calq.formats.CalqException;
 import dev.calq.formats.safetensors.SafetensorsWriter;
-import dev.calq.gptq.CheckpointRepack;
-import dev.calq.gptq.GridCheckpointFormat;
+import dev.calq.formats.quantized.CheckpointRepack;
+import dev.calq.formats.quantized.GridCheckpointFormat;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

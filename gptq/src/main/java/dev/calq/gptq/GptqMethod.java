@@ -3,9 +3,9 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.quant.QuantGrid;
-import dev.calq.calibration.quant.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.LayerwiseModel;
 import java.io.IOException;
@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import dev.calq.calibration.quant.Rtn;
 
 /**
  * GPTQ (or RTN) as a calibration-runner method: Hessians gathered at each input site, then every projection that
@@ -31,9 +32,8 @@ public final class GptqMethod implements LayerMethod {
     public enum Algorithm { GPTQ, RTN }
 
     private final LayerwiseModel model;
-    private final QuantConfig config;
+    private final GptqConfig config;
     private final Algorithm algorithm;
-    private final boolean trueSequential;
     private final boolean compareRtn;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
@@ -41,16 +41,14 @@ public final class GptqMethod implements LayerMethod {
     private final List<LayerError> errors = new ArrayList<>();
     private QuantGrid grid;
 
-    public GptqMethod(LayerwiseModel model, QuantConfig config, Algorithm algorithm, boolean trueSequential, boolean compareRtn,
-                      PrintStream log) {
+    public GptqMethod(LayerwiseModel model, GptqConfig config, Algorithm algorithm, boolean compareRtn, PrintStream log) {
         this.model = model;
         this.config = config;
         this.algorithm = algorithm;
-        this.trueSequential = trueSequential;
         this.compareRtn = compareRtn;
         this.log = log;
-        for (Projection p : Projection.values()) config.checkShape(p.weightName(0), model.inFeatures(p));
-        this.grid = config.grid();
+        for (Projection p : Projection.values()) config.grid().checkShape(p.weightName(0), model.inFeatures(p));
+        this.grid = config.grid().grid();
     }
 
     /** The grid layers are rounded onto. */
@@ -64,7 +62,7 @@ public final class GptqMethod implements LayerMethod {
 
     @Override
     public List<Set<InputSite>> stages() {
-        if (!trueSequential) return List.of(EnumSet.allOf(InputSite.class));
+        if (!config.trueSequential()) return List.of(EnumSet.allOf(InputSite.class));
         List<Set<InputSite>> stages = new ArrayList<>();
         for (InputSite s : InputSite.values()) stages.add(EnumSet.of(s));
         return stages;
@@ -90,7 +88,7 @@ public final class GptqMethod implements LayerMethod {
                 String name = p.weightName(layer);
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config, grid) : null;
+                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config.grid(), grid) : null;
                 QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config, grid).quantized() : rtn;
                 float[] dq = q.dequantize();
                 double err = OutputError.relativeOutputError(w, dq, out, in, h);

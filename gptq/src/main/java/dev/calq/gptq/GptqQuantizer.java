@@ -1,11 +1,12 @@
 package dev.calq.gptq;
 
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import dev.calq.calibration.kernels.MatMul;
-import dev.calq.calibration.quant.CodebookGrid;
-import dev.calq.calibration.quant.QuantConfig;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.calibration.quant.GridColumnEncoder;
 import dev.calq.calibration.quant.QuantGrid;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.ColumnEncoder;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * (rows are independent given U, so each row runs its block in cache); the rest of the matrix gets the block's
  * errors at once as one matrix product (the lazy batch update).
  *
- * <p>Group scales follow the reference: without static groups a group's scale/zero come from the weight as it is
+ * <p>The rounding goes through a {@link ColumnEncoder}, the storage encoding's hook (the integer grid's
+ * {@link GridColumnEncoder} for GPTQ checkpoints). Group scales follow the reference: without static groups a group's scale/zero come from the weight as it is
  * when the block containing the group's first column starts (earlier blocks' updates applied, this block's not);
  * with static groups every group is fixed from the unmodified weight; with group size -1 one scale per row from the
  * original weight. Arithmetic is float32 (as the reference), the factorisation float64; the result is deterministic.
@@ -30,68 +32,60 @@ public final class GptqQuantizer {
     /** The quantized layer plus GPTQ's diagnostics. */
     public record Result(QuantizedLinear quantized, double loss, double dampUsed, int retries) {}
 
-    public static QuantizedLinear quantize(float[] weight, int out, int in, HessianAccumulator h, QuantConfig cfg) {
+    public static QuantizedLinear quantize(float[] weight, int out, int in, HessianAccumulator h, GptqConfig cfg) {
         return quantize(weight, out, in, h.hessian(), cfg);
     }
 
-    public static QuantizedLinear quantize(float[] weight, int out, int in, double[] h, QuantConfig cfg) {
+    public static QuantizedLinear quantize(float[] weight, int out, int in, double[] h, GptqConfig cfg) {
         return quantize("weight", weight, out, in, InverseHessian.prepare("Hessian", h, in, cfg), cfg).quantized();
     }
 
     /**
-     * Quantizes {@code weight} (row-major [out x in], not modified) with a prepared Hessian; {@code name} (e.g. the
-     * tensor name) labels error messages.
+     * Quantizes {@code weight} (row-major [out x in], not modified) with a prepared Hessian onto the integer grid of
+     * {@code cfg}; {@code name} (e.g. the tensor name) labels error messages.
      */
-    public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, QuantConfig cfg) {
-        return quantize(name, weight, out, in, inv, cfg, cfg.grid());
+    public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, GptqConfig cfg) {
+        return quantize(name, weight, out, in, inv, cfg, cfg.grid().grid());
     }
 
-    /** As above on {@code grid} (e.g. a {@link CodebookGrid} for NF4), which replaces the config's integer grid. */
-    public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, QuantConfig cfg, QuantGrid grid) {
-        if (weight.length != (long) out * in) throw new IllegalArgumentException(name + ": " + weight.length + " values for " + out + "x" + in);
-        if (inv.n() != in)
-            throw new CalqException(name + ": input dimension " + in + " does not match the Hessian's " + inv.n());
-        cfg.checkShape(name, in);
-        checkFinite(name, weight, in);
-        int gs = cfg.effectiveGroupSize(in);
-        int groups = in / gs;
+    /** As above on {@code grid} (e.g. NF4's {@link dev.calq.calibration.quant.CodebookGrid}) instead of the config's integer grid. */
+    public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, GptqConfig cfg, QuantGrid grid) {
+        check(name, weight, out, in, inv);
+        cfg.grid().checkShape(name, in);
+        Rtn.checkFinite(name, weight, in);
+        GridColumnEncoder encoder = new GridColumnEncoder(cfg.grid(), grid, weight, out, in, inv.perm(), inv.dead(), cfg.staticGroups());
+        double loss = quantize(weight, out, in, inv, cfg.blockSize(), encoder);
+        return new Result(encoder.finish(), loss, inv.dampUsed(), inv.retries());
+    }
+
+    /**
+     * GPTQ's column loop onto any {@link ColumnEncoder} (the integer grid, a ggml block type): {@code weight} [out x in]
+     * is not modified; columns run in {@link InverseHessian#perm()} order, dead columns zeroed, in lazy batches of
+     * {@code blockSize} columns, with the encoder's scale blocks chosen as its contract says. Returns GPTQ's loss
+     * (sum over rows and columns of (x - q)^2 / (2 U_cc^2)); the caller takes the result from {@code encoder.finish()}.
+     */
+    public static double quantize(float[] weight, int out, int in, InverseHessian inv, int blockSize, ColumnEncoder<?> encoder) {
+        int eb = encoder.blockColumns();
+        if (eb <= 0 || in % eb != 0) throw new IllegalArgumentException(in + " columns are not whole scale blocks of " + eb);
         int[] perm = inv.perm();
         boolean[] dead = inv.dead();
-        float[] scales = new float[groups * out];
-        int[] zeros = new int[groups * out];
-
-        if (cfg.groupSize() == -1) grid.findParams(weight, 0, in, out, in, scales, zeros, 0);
         float[] w = new float[out * in]; // permuted working copy, dead columns zeroed
         for (int r = 0; r < out; r++) {
             int row = r * in;
             for (int p = 0; p < in; p++) w[row + p] = dead[perm[p]] ? 0f : weight[row + perm[p]];
         }
-        boolean staticGroups = cfg.staticGroups() && cfg.groupSize() != -1;
-        if (staticGroups) {
-            float[] natural = weight.clone();
-            for (int r = 0; r < out; r++) for (int c = 0; c < in; c++) if (dead[c]) natural[r * in + c] = 0f;
-            for (int g = 0; g < groups; g++) grid.findParams(natural, g * gs, in, out, gs, scales, zeros, g * out);
-        }
-        // The group of the column quantized at position p (scales are indexed by it).
-        int[] groupAt = new int[in];
-        for (int p = 0; p < in; p++) groupAt[p] = staticGroups ? perm[p] / gs : p / gs;
-
         float[] u = inv.upper();
-        int[] codesPerm = new int[out * in];
         double[] rowLoss = new double[out];
-        int bs = cfg.blockSize();
+        int bs = blockSize;
         float[] err = new float[out * bs];
         for (int i1 = 0; i1 < in; i1 += bs) {
             int i2 = Math.min(i1 + bs, in);
             int count = i2 - i1;
-            if (!staticGroups && cfg.groupSize() != -1) {
-                for (int g = (i1 + gs - 1) / gs; g * gs < i2; g++) grid.findParams(w, g * gs, in, out, gs, scales, zeros, g * out);
-            }
+            for (int s = (i1 + eb - 1) / eb * eb; s < i2; s += eb) encoder.chooseScales(w, in, s);
             final int b1 = i1;
             Parallel.forRange(out, 16, (from, to) -> {
                 for (int r = from; r < to; r++)
-                    rowLoss[r] += quantizeRowBlock(w, r * in, b1, count, in, u, groupAt, scales, zeros, out, r, grid,
-                            codesPerm, err, r * count);
+                    rowLoss[r] += quantizeRowBlock(w, r * in, b1, count, in, u, encoder, r, err, r * count);
             });
             if (i2 < in) {
                 // W[:, i2:] -= Err1 . U[i1:i2, i2:]  (as C += (-Err1) . U)
@@ -99,34 +93,26 @@ public final class GptqQuantizer {
                 MatMul.mul(err, 0, count, u, i1 * in + i2, in, w, i2, in, out, in - i2, count, true);
             }
         }
-
-        int[] codes = new int[out * in];
-        for (int r = 0; r < out; r++) {
-            int row = r * in;
-            for (int p = 0; p < in; p++) codes[row + perm[p]] = codesPerm[row + p];
-        }
-        int[] gIdx = new int[in];
-        for (int p = 0; p < in; p++) gIdx[perm[p]] = groupAt[p];
         double loss = 0;
         for (double l : rowLoss) loss += l;
-        QuantizedLinear q = new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx,
-                grid instanceof CodebookGrid cb ? cb.table() : null);
-        return new Result(q, loss, inv.dampUsed(), inv.retries());
+        return loss;
     }
 
-    /** One row through one block: quantize each column and push its error onto the row's later block columns. */
-    private static double quantizeRowBlock(float[] w, int row, int i1, int count, int in, float[] u, int[] groupAt,
-                                           float[] scales, int[] zeros, int out, int r, QuantGrid grid, int[] codes,
-                                           float[] err, int errOff) {
+    private static void check(String name, float[] weight, int out, int in, InverseHessian inv) {
+        if (weight.length != (long) out * in) throw new IllegalArgumentException(name + ": " + weight.length + " values for " + out + "x" + in);
+        if (inv.n() != in)
+            throw new CalqException(name + ": input dimension " + in + " does not match the Hessian's " + inv.n());
+    }
+
+    /** One row through one block: round each column and push its error onto the row's later block columns. */
+    private static double quantizeRowBlock(float[] w, int row, int i1, int count, int in, float[] u, ColumnEncoder<?> encoder,
+                                           int r, float[] err, int errOff) {
         double loss = 0;
         int lanes = F.length();
         for (int i = 0; i < count; i++) {
             int col = i1 + i;
-            int g = groupAt[col] * out + r;
             float x = w[row + col];
-            int code = grid.codeOf(x, scales[g], zeros[g]);
-            codes[row + col] = code;
-            float q = grid.valueOf(code, scales[g], zeros[g]);
+            float q = encoder.round(r, col, x);
             float d = u[col * in + col];
             float e = (x - q) / d;
             loss += (double) (x - q) * (x - q) / ((double) d * d) / 2;
@@ -140,12 +126,5 @@ public final class GptqQuantizer {
             for (; j < end; j++) w[row + j] = Math.fma(-e, u[ub + j], w[row + j]);
         }
         return loss;
-    }
-
-    static void checkFinite(String name, float[] weight, int in) {
-        for (int i = 0; i < weight.length; i++) {
-            if (!Float.isFinite(weight[i]))
-                throw new CalqException(name + ": weight is " + weight[i] + " at row " + i / in + ", column " + i % in + "; cannot quantize non-finite weights");
-        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.calq.gptq;
 
-import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.formats.CalqException;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -30,7 +29,7 @@ public record InverseHessian(int n, int[] perm, boolean[] dead, float[] upper, d
     private static final System.Logger LOG = System.getLogger("dev.calq.gptq");
 
     /** Prepares {@code h} ([n x n], full symmetric, not modified); {@code name} labels messages. */
-    public static InverseHessian prepare(String name, double[] h, int n, QuantConfig cfg) {
+    public static InverseHessian prepare(String name, double[] h, int n, GptqConfig cfg) {
         if (h.length != (long) n * n) throw new IllegalArgumentException(name + ": Hessian has " + h.length + " entries, expected " + n + "^2");
         for (int i = 0; i < h.length; i++) {
             if (!Double.isFinite(h[i]))

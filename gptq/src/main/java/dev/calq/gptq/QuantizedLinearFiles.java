@@ -1,7 +1,7 @@
 package dev.calq.gptq;
 
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.QuantizedLinear;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

@@ -2,8 +2,10 @@ package dev.calq.gptq;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.formats.quantized.GridCheckpointFormat;
+import dev.calq.formats.quantized.CheckpointRepack;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.awq.AwqCheckpointWriter;
 import dev.calq.formats.awq.AwqLinear;
@@ -33,12 +35,12 @@ class CheckpointRepackTest {
         Random rnd = new Random(21);
         Path src = TestData.modelFolder(tmp.resolve("src"), rnd, 64, 128, true, true);
         double[] h = TestData.hessian(TestData.correlated(rnd, 300, 128), 300, 128);
-        QuantConfig cfg = QuantConfig.defaults().withGroupSize(32).withActOrder(true).withSym(false);
+        GptqConfig cfg = GptqConfig.defaults().withGroupSize(32).withActOrder(true).withSym(false);
         Map<String, QuantizedLinear> q = new LinkedHashMap<>();
         try (SafetensorsModel m = SafetensorsModel.open(src)) {
             q.put(Q + ".weight", GptqQuantizer.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, h, cfg));
-            q.put(DOWN + ".weight", Rtn.quantize(m.get(DOWN + ".weight").toFloatArray(), 128, 64, cfg));
-            GridCheckpointFormat.GPTQ.write(src, m, q, cfg, true, Long.MAX_VALUE, tmp.resolve("v1"), false);
+            q.put(DOWN + ".weight", Rtn.quantize(m.get(DOWN + ".weight").toFloatArray(), 128, 64, cfg.grid()));
+            GridCheckpointFormat.GPTQ.write(src, m, q, cfg.checkpointConfig(), Long.MAX_VALUE, tmp.resolve("v1"), false);
         }
         CheckpointRepack.repack(tmp.resolve("v1"), GridCheckpointFormat.COMPRESSED_TENSORS, Long.MAX_VALUE, tmp.resolve("ct"), false);
         CheckpointRepack.repack(tmp.resolve("ct"), GridCheckpointFormat.GPTQ_V2, Long.MAX_VALUE, tmp.resolve("v2"), false);
@@ -59,10 +61,10 @@ class CheckpointRepackTest {
     void awqGemmRepacksIntoCompressedTensorsWithTheSameWeights() throws Exception {
         Random rnd = new Random(22);
         Path src = TestData.modelFolder(tmp.resolve("src"), rnd, 64, 128, true, true);
-        QuantConfig cfg = QuantConfig.defaults().withGroupSize(64).withSym(false);
+        GptqConfig cfg = GptqConfig.defaults().withGroupSize(64).withSym(false);
         try (SafetensorsModel m = SafetensorsModel.open(src)) {
             AwqCheckpointWriter w = new AwqCheckpointWriter(src, m, new AwqQuantizationConfig(4, 64, true));
-            QuantizedLinear r = Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg);
+            QuantizedLinear r = Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg.grid());
             w.add(new AwqLinear(Q, 64, 128, 64, r.codes(), r.scales(), r.zeros(), m.get(Q + ".bias").toFloatArray()));
             w.write(tmp.resolve("awq"), false, Long.MAX_VALUE);
         }

@@ -3,8 +3,9 @@ package dev.calq.gptq;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.calq.calibration.quant.CodebookGrid;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.calibration.quant.GridConfig;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.tensor.DType;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** GPTQ and RTN onto bitsandbytes' NF4/FP4 code tables through {@link CodebookGrid}. */
 class CodebookGridTest {
-    static final QuantConfig NF4_BLOCKS = new QuantConfig(4, 64, true, false, false, 0.01, 128, false);
+    static final GptqConfig NF4_BLOCKS = new GptqConfig(new GridConfig(4, 64, true, false), false, false, 0.01, 128, false);
 
     @Test
     void rtnOnTheTableIsBitsandbytesQuantize4bit() {
@@ -21,7 +22,7 @@ class CodebookGridTest {
         int out = 24, in = 192;
         float[] w = TestData.gaussian(rnd, out * in, 0.03);
         for (Bnb4BitType t : Bnb4BitType.values()) {
-            QuantizedLinear q = Rtn.quantize("w", w, out, in, NF4_BLOCKS, new CodebookGrid(t.code()));
+            QuantizedLinear q = Rtn.quantize("w", w, out, in, NF4_BLOCKS.grid(), new CodebookGrid(t.code()));
             Bnb4BitLayer ref = Bnb4BitLayer.quantize(w, out, in, t, DType.F32);
             assertArrayEquals(ref.codes(), q.codes(), t.toString());
             for (int r = 0; r < out; r++)
@@ -45,7 +46,7 @@ class CodebookGridTest {
         float[] x = TestData.correlated(rnd, tokens, in);
         double[] h = TestData.hessian(x, tokens, in);
         CodebookGrid grid = new CodebookGrid(Bnb4BitType.NF4.code());
-        QuantizedLinear rtn = Rtn.quantize("w", w, out, in, NF4_BLOCKS, grid);
+        QuantizedLinear rtn = Rtn.quantize("w", w, out, in, NF4_BLOCKS.grid(), grid);
         QuantizedLinear gptq = GptqQuantizer.quantize("w", w, out, in, InverseHessian.prepare("h", h, in, NF4_BLOCKS), NF4_BLOCKS, grid).quantized();
         assertNotNull(gptq.codebook());
         for (int c : gptq.codes()) assertTrue(c >= 0 && c < 16);

@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gptq.GptqCheckpoint;
 import dev.calq.formats.safetensors.SafetensorsModel;
@@ -19,6 +18,8 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.formats.gptq.GptqCheckpointWriter;
 
 class GptqCheckpointWriterTest {
     @TempDir Path tmp;
@@ -33,16 +34,16 @@ class GptqCheckpointWriterTest {
         Random rnd = new Random(1);
         int out = 64, in = 128;
         Path src = model(rnd, out, in);
-        for (QuantConfig cfg : List.of(QuantConfig.defaults().withGroupSize(32).withActOrder(true),
-                QuantConfig.defaults().withBits(3).withGroupSize(-1).withSym(false),
-                QuantConfig.defaults().withBits(2).withGroupSize(64))) {
+        for (GptqConfig cfg : List.of(GptqConfig.defaults().withGroupSize(32).withActOrder(true),
+                GptqConfig.defaults().withBits(3).withGroupSize(-1).withSym(false),
+                GptqConfig.defaults().withBits(2).withGroupSize(64))) {
             Path outDir = tmp.resolve("out-" + cfg.bits() + "-" + cfg.groupSize());
             Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
             try (SafetensorsModel m = SafetensorsModel.open(src)) {
                 double[] h = TestData.hessian(TestData.correlated(rnd, 300, in), 300, in);
                 quantized.put(Q + ".weight", GptqQuantizer.quantize(m.get(Q + ".weight").toFloatArray(), out, in, h, cfg));
-                quantized.put(DOWN + ".weight", Rtn.quantize(m.get(DOWN + ".weight").toFloatArray(), in, out, cfg));
-                List<String> warnings = GptqCheckpointWriter.write(src, m, quantized, cfg, outDir, false);
+                quantized.put(DOWN + ".weight", Rtn.quantize(m.get(DOWN + ".weight").toFloatArray(), in, out, cfg.grid()));
+                List<String> warnings = GptqCheckpointWriter.write(src, m, quantized, cfg.checkpointConfig(), outDir, false);
                 assertEquals(cfg.bits() != 4, warnings.stream().anyMatch(s -> s.contains("-bit weights")), warnings.toString());
                 assertEquals(!cfg.sym(), warnings.stream().anyMatch(s -> s.contains("asymmetric")), warnings.toString());
             }
@@ -70,8 +71,8 @@ class GptqCheckpointWriterTest {
         Path src = model(rnd, 64, 128);
         Path outDir = tmp.resolve("sym");
         try (SafetensorsModel m = SafetensorsModel.open(src)) {
-            QuantConfig cfg = QuantConfig.defaults();
-            List<String> warnings = GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg)), cfg, outDir, false);
+            GptqConfig cfg = GptqConfig.defaults();
+            List<String> warnings = GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg.grid())), cfg.checkpointConfig(), outDir, false);
             assertEquals(List.of(), warnings);
         }
         try (SafetensorsModel m = SafetensorsModel.open(outDir)) {
@@ -90,9 +91,9 @@ class GptqCheckpointWriterTest {
         Path src = model(rnd, 64, 128);
         Path outDir = tmp.resolve("sharded");
         try (SafetensorsModel m = SafetensorsModel.open(src)) {
-            QuantConfig cfg = QuantConfig.defaults().withGroupSize(64);
-            GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg)),
-                    cfg, true, 20_000, outDir, false);
+            GptqConfig cfg = GptqConfig.defaults().withGroupSize(64);
+            GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg.grid())),
+                    cfg.checkpointConfig(), 20_000, outDir, false);
         }
         assertTrue(Files.exists(outDir.resolve(SafetensorsModel.INDEX_FILE)));
         try (GptqCheckpoint ck = GptqCheckpoint.open(outDir)) {
@@ -105,19 +106,19 @@ class GptqCheckpointWriterTest {
         Random rnd = new Random(4);
         Path src = model(rnd, 64, 128);
         Path outDir = tmp.resolve("out");
-        QuantConfig cfg = QuantConfig.defaults();
+        GptqConfig cfg = GptqConfig.defaults();
         try (SafetensorsModel m = SafetensorsModel.open(src)) {
-            QuantizedLinear q = Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg);
+            QuantizedLinear q = Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg.grid());
             CalqException e = assertThrows(CalqException.class,
-                    () -> GptqCheckpointWriter.write(src, m, Map.of("model.layers.9.mlp.up_proj.weight", q), cfg, outDir, false));
+                    () -> GptqCheckpointWriter.write(src, m, Map.of("model.layers.9.mlp.up_proj.weight", q), cfg.checkpointConfig(), outDir, false));
             assertTrue(e.getMessage().contains("has no tensor model.layers.9.mlp.up_proj.weight"), e.getMessage());
             assertFalse(Files.exists(outDir));
             try (var list = Files.list(tmp)) { assertTrue(list.noneMatch(p -> p.getFileName().toString().contains(".tmp-"))); }
-            GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg, outDir, false);
-            e = assertThrows(CalqException.class, () -> GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg, outDir, false));
+            GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg.checkpointConfig(), outDir, false);
+            e = assertThrows(CalqException.class, () -> GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg.checkpointConfig(), outDir, false));
             assertTrue(e.getMessage().contains("already exists"), e.getMessage());
-            GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg, outDir, true);
-            assertThrows(CalqException.class, () -> GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg, src, true));
+            GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg.checkpointConfig(), outDir, true);
+            assertThrows(CalqException.class, () -> GptqCheckpointWriter.write(src, m, Map.of(Q + ".weight", q), cfg.checkpointConfig(), src, true));
         }
     }
 }

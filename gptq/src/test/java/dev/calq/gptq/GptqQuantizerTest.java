@@ -3,20 +3,20 @@ package dev.calq.gptq;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.calq.calibration.model.InputSite;
-import dev.calq.calibration.quant.QuantConfig;
 import dev.calq.calibration.quant.QuantGrid;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import dev.calq.calibration.quant.Rtn;
 
 class GptqQuantizerTest {
 
-    static List<QuantConfig> configs() {
-        List<QuantConfig> list = new ArrayList<>();
-        QuantConfig base = QuantConfig.defaults().withBlockSize(24);
+    static List<GptqConfig> configs() {
+        List<GptqConfig> list = new ArrayList<>();
+        GptqConfig base = GptqConfig.defaults().withBlockSize(24);
         for (int bits : new int[] {2, 3, 4, 8})
             for (int gs : new int[] {-1, 16, 32})
                 for (boolean sym : new boolean[] {true, false}) list.add(base.withBits(bits).withGroupSize(gs).withSym(sym));
@@ -31,9 +31,9 @@ class GptqQuantizerTest {
         Random rnd = new Random(5);
         int out = 19, in = 96;
         float[] w = TestData.gaussian(rnd, out * in, 0.05);
-        for (QuantConfig cfg : configs()) {
+        for (GptqConfig cfg : configs()) {
             QuantizedLinear g = GptqQuantizer.quantize(w, out, in, TestData.identity(in), cfg);
-            QuantizedLinear r = Rtn.quantize(w, out, in, cfg);
+            QuantizedLinear r = Rtn.quantize(w, out, in, cfg.grid());
             assertArrayEquals(r.codes(), g.codes(), cfg.toString());
             assertArrayEquals(r.scales(), g.scales(), cfg.toString());
             assertArrayEquals(r.zeros(), g.zeros(), cfg.toString());
@@ -56,10 +56,10 @@ class GptqQuantizerTest {
                 w[r * in + g * gs + 1] = s * (maxq - z);
             }
         double[] h = TestData.hessian(TestData.correlated(rnd, 200, in), 200, in);
-        QuantConfig cfg = QuantConfig.defaults().withBits(bits).withGroupSize(gs).withSym(false).withBlockSize(24);
-        for (QuantConfig c : List.of(cfg, cfg.withActOrder(true).withStaticGroups(true))) {
+        GptqConfig cfg = GptqConfig.defaults().withBits(bits).withGroupSize(gs).withSym(false).withBlockSize(24);
+        for (GptqConfig c : List.of(cfg, cfg.withActOrder(true).withStaticGroups(true))) {
             assertArrayEquals(w, GptqQuantizer.quantize(w, out, in, h, c).dequantize(), c.toString());
-            assertArrayEquals(w, Rtn.quantize(w, out, in, c).dequantize(), c.toString());
+            assertArrayEquals(w, Rtn.quantize(w, out, in, c.grid()).dequantize(), c.toString());
         }
     }
 
@@ -72,12 +72,12 @@ class GptqQuantizerTest {
         obs.observe(0, InputSite.ATTN_IN, x, tokens, in);
         double[] h = obs.hessian(0, InputSite.ATTN_IN);
         float[] w = TestData.gaussian(rnd, out * in, 0.02);
-        for (QuantConfig cfg : List.of(QuantConfig.defaults().withGroupSize(32).withBlockSize(48),
-                QuantConfig.defaults().withBits(3).withGroupSize(-1).withSym(false),
-                QuantConfig.defaults().withGroupSize(32).withActOrder(true),
-                QuantConfig.defaults().withBits(2).withGroupSize(64).withActOrder(true).withStaticGroups(true))) {
+        for (GptqConfig cfg : List.of(GptqConfig.defaults().withGroupSize(32).withBlockSize(48),
+                GptqConfig.defaults().withBits(3).withGroupSize(-1).withSym(false),
+                GptqConfig.defaults().withGroupSize(32).withActOrder(true),
+                GptqConfig.defaults().withBits(2).withGroupSize(64).withActOrder(true).withStaticGroups(true))) {
             float[] g = GptqQuantizer.quantize(w, out, in, h, cfg).dequantize();
-            float[] r = Rtn.quantize(w, out, in, cfg).dequantize();
+            float[] r = Rtn.quantize(w, out, in, cfg.grid()).dequantize();
             double eg = TestData.outputError(w, g, out, in, x, tokens), er = TestData.outputError(w, r, out, in, x, tokens);
             assertTrue(eg < 0.8 * er, cfg + ": gptq " + eg + " rtn " + er);
             // The Hessian form of the relative error equals the direct one.
@@ -94,9 +94,9 @@ class GptqQuantizerTest {
         float[] heldOut = TestData.correlated(new Random(99), rnd, tokens, in);
         double[] h = TestData.hessian(calib, tokens, in);
         float[] w = TestData.gaussian(rnd, out * in, 0.02);
-        QuantConfig cfg = QuantConfig.defaults().withGroupSize(32).withActOrder(true);
+        GptqConfig cfg = GptqConfig.defaults().withGroupSize(32).withActOrder(true);
         float[] g = GptqQuantizer.quantize(w, out, in, h, cfg).dequantize();
-        float[] r = Rtn.quantize(w, out, in, cfg).dequantize();
+        float[] r = Rtn.quantize(w, out, in, cfg.grid()).dequantize();
         double eg = TestData.outputError(w, g, out, in, heldOut, tokens), er = TestData.outputError(w, r, out, in, heldOut, tokens);
         assertTrue(eg < 0.8 * er, "held out: gptq " + eg + " rtn " + er);
     }
@@ -110,7 +110,7 @@ class GptqQuantizerTest {
         float[] x = TestData.correlated(rnd, 300, in);
         double[] h = TestData.hessian(x, 300, in);
         float[] w = TestData.gaussian(rnd, out * in, 0.03);
-        QuantConfig cfg = QuantConfig.defaults().withGroupSize(gs).withBlockSize(32).withSym(false);
+        GptqConfig cfg = GptqConfig.defaults().withGroupSize(gs).withBlockSize(32).withSym(false);
         InverseHessian inv = InverseHessian.prepare("t", h, in, cfg);
         QuantizedLinear q = GptqQuantizer.quantize("t", w, out, in, inv, cfg).quantized();
         double[] u = new double[in * in];
@@ -119,7 +119,7 @@ class GptqQuantizerTest {
         for (int i = 0; i < W.length; i++) W[i] = w[i];
         double[] ws = W.clone(); // the weight as seen at block starts, for group parameters
         int mismatches = 0;
-        QuantGrid grid = cfg.grid();
+        QuantGrid grid = cfg.grid().grid();
         for (int c = 0; c < in; c++) {
             if (c % cfg.blockSize() == 0) ws = W.clone();
             for (int r = 0; r < out; r++) {
@@ -145,7 +145,7 @@ class GptqQuantizerTest {
         double[] h = new double[in * in];
         for (int i = 0; i < in; i++) h[i * in + i] = 0.5 + rnd.nextDouble(); // diagonal: no error propagation
         float[] w = TestData.gaussian(rnd, out * in, 0.1);
-        QuantConfig cfg = QuantConfig.defaults().withGroupSize(gs).withActOrder(true).withSym(false);
+        GptqConfig cfg = GptqConfig.defaults().withGroupSize(gs).withActOrder(true).withSym(false);
         QuantizedLinear q = GptqQuantizer.quantize(w, out, in, h, cfg);
         InverseHessian inv = InverseHessian.prepare("t", h, in, cfg);
         int[] perm = inv.perm();
@@ -154,7 +154,7 @@ class GptqQuantizerTest {
         for (int g : q.gIdx()) count[g]++;
         for (int c : count) assertEquals(gs, c);
         // With a diagonal H GPTQ is RTN over the permuted groups: each group's scale comes from its own columns.
-        QuantGrid grid = cfg.grid();
+        QuantGrid grid = cfg.grid().grid();
         for (int g = 0; g < in / gs; g++)
             for (int r = 0; r < out; r++) {
                 float[] vals = new float[gs];
@@ -180,7 +180,7 @@ class GptqQuantizerTest {
         double[] h = TestData.hessian(x, 100, in);
         float[] w = TestData.gaussian(rnd, out * in, 0.1);
         for (boolean act : new boolean[] {false, true}) {
-            QuantConfig cfg = QuantConfig.defaults().withGroupSize(16).withActOrder(act).withSym(false);
+            GptqConfig cfg = GptqConfig.defaults().withGroupSize(16).withActOrder(act).withSym(false);
             InverseHessian inv = InverseHessian.prepare("t", h, in, cfg);
             assertTrue(inv.dead()[3] && inv.dead()[20] && !inv.dead()[4]);
             assertEquals(0, inv.retries());
@@ -196,10 +196,10 @@ class GptqQuantizerTest {
     @Test
     void indefiniteHessianIsRetriedWithMoreDamping() {
         double[] h = {1, 1.05, 1.05, 1}; // eigenvalues 2.05 and -0.05
-        InverseHessian inv = InverseHessian.prepare("layer 0 ATTN_IN", h, 2, QuantConfig.defaults().withGroupSize(-1));
+        InverseHessian inv = InverseHessian.prepare("layer 0 ATTN_IN", h, 2, GptqConfig.defaults().withGroupSize(-1));
         assertEquals(1, inv.retries());
         assertEquals(0.1, inv.dampUsed(), 1e-12);
-        QuantizedLinear q = GptqQuantizer.quantize(new float[] {0.5f, -0.25f, 1f, 0f}, 2, 2, h, QuantConfig.defaults().withGroupSize(-1));
+        QuantizedLinear q = GptqQuantizer.quantize(new float[] {0.5f, -0.25f, 1f, 0f}, 2, 2, h, GptqConfig.defaults().withGroupSize(-1));
         assertEquals(4, q.codes().length);
     }
 
@@ -207,7 +207,7 @@ class GptqQuantizerTest {
     void hessianThatStaysIndefiniteGivesAClearError() {
         double[] h = {1, 30, 30, 1};
         CalqException e = assertThrows(CalqException.class,
-                () -> InverseHessian.prepare("layer 4 MLP_OUT", h, 2, QuantConfig.defaults()));
+                () -> InverseHessian.prepare("layer 4 MLP_OUT", h, 2, GptqConfig.defaults()));
         assertTrue(e.getMessage().startsWith("layer 4 MLP_OUT: the Hessian is not positive definite even with damp 10"), e.getMessage());
     }
 
@@ -215,16 +215,16 @@ class GptqQuantizerTest {
     void badInputGivesClearErrors() {
         float[] w = new float[4 * 48];
         CalqException e = assertThrows(CalqException.class,
-                () -> GptqQuantizer.quantize("model.layers.0.mlp.up_proj.weight", w, 4, 48, InverseHessian.prepare("h", TestData.identity(48), 48, QuantConfig.defaults()), QuantConfig.defaults()));
+                () -> GptqQuantizer.quantize("model.layers.0.mlp.up_proj.weight", w, 4, 48, InverseHessian.prepare("h", TestData.identity(48), 48, GptqConfig.defaults()), GptqConfig.defaults()));
         assertTrue(e.getMessage().contains("up_proj.weight: input dimension 48 is not divisible by the group size 128"), e.getMessage());
-        assertThrows(CalqException.class, () -> Rtn.quantize(w, 4, 48, QuantConfig.defaults()));
+        assertThrows(CalqException.class, () -> Rtn.quantize(w, 4, 48, GptqConfig.defaults().grid()));
 
         float[] bad = new float[4 * 32];
         bad[37] = Float.NaN;
-        e = assertThrows(CalqException.class, () -> Rtn.quantize("q", bad, 4, 32, QuantConfig.defaults().withGroupSize(32)));
+        e = assertThrows(CalqException.class, () -> Rtn.quantize("q", bad, 4, 32, GptqConfig.defaults().withGroupSize(32).grid()));
         assertTrue(e.getMessage().contains("q: weight is NaN at row 1, column 5"), e.getMessage());
         bad[37] = Float.POSITIVE_INFINITY;
-        assertThrows(CalqException.class, () -> GptqQuantizer.quantize(bad, 4, 32, TestData.identity(32), QuantConfig.defaults().withGroupSize(32)));
+        assertThrows(CalqException.class, () -> GptqQuantizer.quantize(bad, 4, 32, TestData.identity(32), GptqConfig.defaults().withGroupSize(32)));
 
         HessianObserver obs = new HessianObserver();
         float[] x = new float[3 * 5];
@@ -233,8 +233,20 @@ class GptqQuantizerTest {
         assertTrue(e.getMessage().startsWith("layer 1 ATTN_OUT: non-finite activation -Infinity at token 1, channel 2"), e.getMessage());
         double[] hn = TestData.identity(3);
         hn[4] = Double.NaN;
-        assertThrows(CalqException.class, () -> InverseHessian.prepare("h", hn, 3, QuantConfig.defaults()));
+        assertThrows(CalqException.class, () -> InverseHessian.prepare("h", hn, 3, GptqConfig.defaults()));
         e = assertThrows(CalqException.class, () -> new HessianObserver().hessian(0, InputSite.MLP_OUT));
         assertTrue(e.getMessage().contains("no calibration input"), e.getMessage());
+    }
+
+    @Test
+    void gptqOptionsAreCheckedApartFromTheGrid() {
+        assertThrows(CalqException.class, () -> GptqConfig.defaults().withDamp(Double.NaN));
+        assertThrows(CalqException.class, () -> GptqConfig.defaults().withDamp(-0.1));
+        assertThrows(CalqException.class, () -> GptqConfig.defaults().withBlockSize(0));
+        GptqConfig c = GptqConfig.defaults().withBits(3).withGroupSize(64).withActOrder(true).withTrueSequential(false);
+        assertEquals(3, c.grid().bits());
+        assertEquals(64, c.checkpointConfig().groupSize());
+        assertTrue(c.checkpointConfig().descAct());
+        assertFalse(c.checkpointConfig().trueSequential());
     }
 }

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.calq.calibration.quant.QuantConfig;
-import dev.calq.calibration.quant.QuantizedLinear;
+import dev.calq.calibration.quant.Rtn;
+import dev.calq.formats.quantized.GridCheckpointFormat;
+import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.compressed.CompressedTensorsCheckpoint;
 import dev.calq.formats.gptq.GptqCheckpoint;
 import dev.calq.formats.gptq.GptqPacking;
@@ -42,18 +43,18 @@ class GridCheckpointFormatTest {
         int out = 64, in = 128;
         Path src = model(rnd, out, in);
         double[] h = TestData.hessian(TestData.correlated(rnd, 300, in), 300, in);
-        for (QuantConfig cfg : List.of(QuantConfig.defaults().withGroupSize(32).withActOrder(true),
-                QuantConfig.defaults().withGroupSize(32).withActOrder(true).withStaticGroups(true),
-                QuantConfig.defaults().withBits(8).withGroupSize(-1).withSym(false),
-                QuantConfig.defaults().withBits(3).withGroupSize(64).withSym(false),
-                QuantConfig.defaults().withBits(2).withGroupSize(64))) {
+        for (GptqConfig cfg : List.of(GptqConfig.defaults().withGroupSize(32).withActOrder(true),
+                GptqConfig.defaults().withGroupSize(32).withActOrder(true).withStaticGroups(true),
+                GptqConfig.defaults().withBits(8).withGroupSize(-1).withSym(false),
+                GptqConfig.defaults().withBits(3).withGroupSize(64).withSym(false),
+                GptqConfig.defaults().withBits(2).withGroupSize(64))) {
             Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
             try (SafetensorsModel m = SafetensorsModel.open(src)) {
                 quantized.put(Q + ".weight", GptqQuantizer.quantize(m.get(Q + ".weight").toFloatArray(), out, in, h, cfg));
-                quantized.put(DOWN + ".weight", Rtn.quantize(m.get(DOWN + ".weight").toFloatArray(), in, out, cfg));
+                quantized.put(DOWN + ".weight", Rtn.quantize(m.get(DOWN + ".weight").toFloatArray(), in, out, cfg.grid()));
                 for (GridCheckpointFormat f : GridCheckpointFormat.values()) {
                     Path outDir = tmp.resolve(f + "-" + cfg.bits() + "-" + cfg.groupSize() + "-" + cfg.actOrder() + cfg.staticGroups());
-                    List<String> warnings = f.write(src, m, quantized, cfg, true, Long.MAX_VALUE, outDir, false);
+                    List<String> warnings = f.write(src, m, quantized, cfg.checkpointConfig(), Long.MAX_VALUE, outDir, false);
                     assertEquals(cfg.bits() != 4 && cfg.bits() != 8, warnings.stream().anyMatch(s -> s.contains("-bit")), f + " " + warnings);
                     try (TensorSource ck = open(f, outDir)) {
                         for (var e : quantized.entrySet())
@@ -71,17 +72,17 @@ class GridCheckpointFormatTest {
         int out = 64, in = 128;
         Path src = model(rnd, out, in);
         double[] h = TestData.hessian(TestData.correlated(rnd, 300, in), 300, in);
-        Map<QuantConfig, String> expected = new LinkedHashMap<>();
-        expected.put(QuantConfig.defaults().withGroupSize(32), null);
-        expected.put(QuantConfig.defaults().withGroupSize(32).withActOrder(true), "group");
-        expected.put(QuantConfig.defaults().withGroupSize(32).withActOrder(true).withStaticGroups(true), "weight");
+        Map<GptqConfig, String> expected = new LinkedHashMap<>();
+        expected.put(GptqConfig.defaults().withGroupSize(32), null);
+        expected.put(GptqConfig.defaults().withGroupSize(32).withActOrder(true), "group");
+        expected.put(GptqConfig.defaults().withGroupSize(32).withActOrder(true).withStaticGroups(true), "weight");
         int k = 0;
         for (var e : expected.entrySet()) {
-            QuantConfig cfg = e.getKey();
+            GptqConfig cfg = e.getKey();
             Path outDir = tmp.resolve("ct" + k++);
             try (SafetensorsModel m = SafetensorsModel.open(src)) {
                 QuantizedLinear q = GptqQuantizer.quantize(m.get(Q + ".weight").toFloatArray(), out, in, h, cfg);
-                GridCheckpointFormat.COMPRESSED_TENSORS.write(src, m, Map.of(Q + ".weight", q), cfg, true, Long.MAX_VALUE, outDir, false);
+                GridCheckpointFormat.COMPRESSED_TENSORS.write(src, m, Map.of(Q + ".weight", q), cfg.checkpointConfig(), Long.MAX_VALUE, outDir, false);
             }
             JsonNode w = new ObjectMapper().readTree(outDir.resolve("config.json").toFile()).path("quantization_config")
                     .path("config_groups").path("group_0").path("weights");
@@ -99,11 +100,11 @@ class GridCheckpointFormatTest {
     void gptqV2StoresTheTrueZeroPoints() throws Exception {
         Random rnd = new Random(13);
         Path src = model(rnd, 64, 128);
-        QuantConfig cfg = QuantConfig.defaults().withSym(false).withGroupSize(64);
+        GptqConfig cfg = GptqConfig.defaults().withSym(false).withGroupSize(64);
         QuantizedLinear q;
         try (SafetensorsModel m = SafetensorsModel.open(src)) {
-            q = Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg);
-            List<String> warnings = GridCheckpointFormat.GPTQ_V2.write(src, m, Map.of(Q + ".weight", q), cfg, true, Long.MAX_VALUE, tmp.resolve("v2"), false);
+            q = Rtn.quantize(m.get(Q + ".weight").toFloatArray(), 64, 128, cfg.grid());
+            List<String> warnings = GridCheckpointFormat.GPTQ_V2.write(src, m, Map.of(Q + ".weight", q), cfg.checkpointConfig(), Long.MAX_VALUE, tmp.resolve("v2"), false);
             assertTrue(warnings.stream().noneMatch(s -> s.contains("stored as -1")), warnings.toString());
         }
         assertEquals("gptq_v2", new ObjectMapper().readTree(tmp.resolve("v2/config.json").toFile()).path("quantization_config").path("checkpoint_format").asText());

@@ -52,7 +52,7 @@ class KernelTest {
         Random rnd = new Random(3);
         int n = 23;
         double[] h = TestData.hessian(TestData.correlated(rnd, 40, n), 40, n);
-        InverseHessian inv = InverseHessian.prepare("t", h, n, dev.calq.calibration.quant.QuantConfig.defaults().withActOrder(true));
+        InverseHessian inv = InverseHessian.prepare("t", h, n, dev.calq.gptq.GptqConfig.defaults().withActOrder(true));
         double mean = 0;
         for (int i = 0; i < n; i++) mean += h[i * n + i];
         mean /= n;

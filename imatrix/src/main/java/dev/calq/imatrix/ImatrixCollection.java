@@ -3,7 +3,7 @@ package dev.calq.imatrix;
 import dev.calq.calibration.eval.PerplexityEvaluator;
 import dev.calq.calibration.eval.PerplexityMethod;
 import dev.calq.calibration.model.LlamaModel;
-import dev.calq.formats.gguf.LlamaTensorNames;
+import dev.calq.formats.gguf.llama.LlamaTensorNames;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.util.LinkedHashMap;
 import java.util.List;

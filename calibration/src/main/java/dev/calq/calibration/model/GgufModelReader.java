@@ -1,8 +1,8 @@
 package dev.calq.calibration.model;
 
 import dev.calq.formats.gguf.GgufFile;
-import dev.calq.formats.gguf.GgufModelConfig;
-import dev.calq.formats.gguf.GgufTensorSource;
+import dev.calq.formats.gguf.llama.GgufModelConfig;
+import dev.calq.formats.gguf.llama.GgufTensorSource;
 import dev.calq.formats.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.calq.formats.CalqException;
-import dev.calq.formats.gguf.GgufConverter;
-import dev.calq.formats.gguf.QuantMix;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.model.Architecture;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.model.RopeScaling;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.calq.formats.CalqException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import dev.calq.formats.quantized.QuantizedLinear;
 
 class QuantGridTest {
 
@@ -127,11 +128,10 @@ class QuantGridTest {
 
     @Test
     void configRejectsBadOptionsAndIndivisibleShapes() {
-        assertThrows(CalqException.class, () -> QuantConfig.defaults().withBits(5));
-        assertThrows(CalqException.class, () -> QuantConfig.defaults().withGroupSize(0));
-        assertThrows(CalqException.class, () -> QuantConfig.defaults().withDamp(Double.NaN));
-        CalqException e = assertThrows(CalqException.class, () -> QuantConfig.defaults().checkShape("layer0.q", 200));
+        assertThrows(CalqException.class, () -> GridConfig.defaults().withBits(5));
+        assertThrows(CalqException.class, () -> GridConfig.defaults().withGroupSize(0));
+        CalqException e = assertThrows(CalqException.class, () -> GridConfig.defaults().checkShape("layer0.q", 200));
         assertTrue(e.getMessage().contains("not divisible by the group size 128"), e.getMessage());
-        QuantConfig.defaults().withGroupSize(-1).checkShape("x", 200);
+        GridConfig.defaults().withGroupSize(-1).checkShape("x", 200);
     }
 }

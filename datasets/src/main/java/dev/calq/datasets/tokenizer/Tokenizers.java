@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.GgufFile;
-import dev.calq.formats.gguf.GgufSentencePiece;
+import dev.calq.formats.gguf.llama.GgufSentencePiece;
 import dev.calq.formats.tokenizer.SentencePieceModelFile;
 
 import java.io.IOException;

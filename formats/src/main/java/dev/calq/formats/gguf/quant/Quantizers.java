@@ -3,7 +3,7 @@ package dev.calq.formats.gguf.quant;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.stream.IntStream;
+import dev.calq.formats.Parallel;
 
 /** Entry point: the codec of each supported ggml type, and whole-tensor quantization spread over all cores. */
 public final class Quantizers {
@@ -13,7 +13,7 @@ public final class Quantizers {
         for (QuantCodec c : new QuantCodec[] {
                 new F32Codec(), new F16Codec(), new BF16Codec(), new Q8_0Codec(), new Q4_0Codec(), new Q4_1Codec(),
                 new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(),
-                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec()}) {
+                new Q6_KCodec(), new IQ4_NLCodec(), new IQ4_XSCodec(), new IQ2_XXSCodec(), new IQ3_XXSCodec(), new IQ2_XSCodec(), new IQ2_SCodec(), new IQ3_SCodec(), new IQ1_SCodec(), new IQ1_MCodec()}) {
             CODECS.put(c.type(), c);
         }
     }
@@ -26,6 +26,19 @@ public final class Quantizers {
     /** Whether calq can encode and decode this type. */
     public static boolean supports(GgmlType type) { return CODECS.containsKey(type); }
 
+    /** Whether the type's quantizer cannot run without importance weights (ggml asserts on them). */
+    public static boolean needsImportance(GgmlType type) {
+        return type == GgmlType.IQ2_XXS || type == GgmlType.IQ2_XS || type == GgmlType.IQ1_S;
+    }
+
+    /** Whether llama-quantize refuses to write the type without an importance matrix (tensor_requires_imatrix). */
+    public static boolean refusedWithoutImportance(GgmlType type) {
+        return switch (type) {
+            case IQ3_XXS, IQ2_XXS, IQ2_XS, IQ2_S, IQ1_M, IQ1_S -> true;
+            default -> false;
+        };
+    }
+
     /** The codec of a type; throws IllegalArgumentException for types calq does not encode. */
     public static QuantCodec codec(GgmlType type) {
         QuantCodec c = CODECS.get(type);
@@ -34,8 +47,8 @@ public final class Quantizers {
     }
 
     /**
-     * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over the
-     * common fork-join pool. {@code importance} is null or one weight per column (length ne0).
+     * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over calq's
+     * one thread pool ({@link Parallel}). {@code importance} is null or one weight per column (length ne0).
      */
     public static void quantize(GgmlType type, float[] data, int nrows, int ne0, float[] importance, MemorySegment dst, long dstOff) {
         if ((long) nrows * ne0 > data.length) {
@@ -45,10 +58,12 @@ public final class Quantizers {
         long rowBytes = type.rowBytes(ne0);
         int rowsPerTask = Math.max(1, MIN_ELEMENTS_PER_TASK / Math.max(1, ne0));
         int tasks = (nrows + rowsPerTask - 1) / rowsPerTask;
-        IntStream.range(0, tasks).parallel().forEach(t -> {
-            int r0 = t * rowsPerTask;
-            int n = Math.min(rowsPerTask, nrows - r0);
-            codec.quantize(data, r0 * ne0, n, ne0, importance, dst, dstOff + r0 * rowBytes);
+        Parallel.forRange(tasks, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int r0 = t * rowsPerTask;
+                int n = Math.min(rowsPerTask, nrows - r0);
+                codec.quantize(data, r0 * ne0, n, ne0, importance, dst, dstOff + r0 * rowBytes);
+            }
         });
     }
 

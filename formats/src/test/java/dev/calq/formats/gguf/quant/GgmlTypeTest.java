@@ -33,6 +33,6 @@ class GgmlTypeTest {
             assertTrue(t.hasCodec(), n);
             assertEquals(t, Quantizers.codec(t).type());
         }
-        assertFalse(GgmlType.IQ2_XXS.hasCodec());
+        assertFalse(GgmlType.TQ1_0.hasCodec());
     }
 }

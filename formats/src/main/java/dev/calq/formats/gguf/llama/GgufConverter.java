@@ -1,0 +1,248 @@
+package dev.calq.formats.gguf.llama;
+
+import dev.calq.formats.AtomicOutput;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.formats.model.Architecture;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.model.ModelLayout;
+import dev.calq.formats.model.WeightRole;
+import dev.calq.formats.model.RopeScaling;
+import dev.calq.formats.safetensors.SafetensorsModel;
+import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import dev.calq.formats.gguf.GgufValue;
+import dev.calq.formats.gguf.GgufWriter;
+import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.mix.MixContext;
+import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.formats.gguf.mix.TypeChooser;
+
+/**
+ * Converts a Hugging Face Llama-family model (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,
+ * following convert_hf_to_gguf.py: architecture and tokenizer metadata, llama.cpp tensor names, q/k rows permuted
+ * to llama.cpp's rope layout for Llama/Mistral, then each tensor quantized to the chooser's type (with the
+ * importance matrix where given) and streamed to the file one at a time. The model is a {@link Source}: the folder
+ * on disk, or a model already open with a calibration method's weights laid over its tensors (AWQ's scaled ones).
+ */
+public final class GgufConverter {
+    /** One written tensor. */
+    public record ConvertedTensor(String name, GgmlType type, long[] ne, long bytes) {
+        public long elements() {
+            long n = 1;
+            for (long d : ne) n *= d;
+            return n;
+        }
+    }
+
+    /** What was written: every tensor in file order and the file size. */
+    public record Result(Path output, List<ConvertedTensor> tensors, long fileBytes) {}
+
+    private record Planned(String hfName, String ggufName, long[] ne, GgmlType type, float[] generated) {}
+
+    /**
+     * What a GGUF file is written from: the model's config, its tensors by Hugging Face name (float, any precision)
+     * and the folder whose tokenizer files and name give the metadata. The tensors belong to the caller.
+     */
+    public record Source(Path hfDir, ModelConfig config, TensorSource tensors) {}
+
+    private GgufConverter() {}
+
+    /** llama.cpp's architecture name for a Hugging Face family. */
+    public static String ggufArchitecture(Architecture a) {
+        return switch (a) {
+            case LLAMA, MISTRAL -> "llama";
+            case QWEN2 -> "qwen2";
+            case QWEN3 -> "qwen3";
+        };
+    }
+
+    /** A llama-quantize-style chooser for this model folder (counts its attn_v tensors, layers and GQA factor). */
+    public static MixChooser mixChooser(Path hfDir, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            return mixChooser(new Source(hfDir, cfg, src), mix, overrides, hasImatrix);
+        }
+    }
+
+    /** A llama-quantize-style chooser for this model (counts its attn_v tensors, layers and GQA factor). */
+    public static MixChooser mixChooser(Source model, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        ModelConfig cfg = model.config();
+        List<String> names = ggufNames(model.tensors(), cfg, model.hfDir());
+        return new MixChooser(mix, MixContext.forTensors(names, cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix), overrides);
+    }
+
+    /** Converts the model folder {@code hfDir} as it is on disk. */
+    public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        AtomicOutput.checkTarget(out, overwrite, hfDir);
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            return convert(new Source(hfDir, cfg, src), out, chooser, imatrix, overwrite);
+        }
+    }
+
+    /** Converts an open model: its tensors as {@code model} gives them (the caller's method weights included). */
+    public static Result convert(Source model, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        AtomicOutput.checkTarget(out, overwrite, model.hfDir());
+        ModelConfig cfg = model.config();
+        Path hfDir = model.hfDir();
+        TensorSource src = model.tensors();
+        List<Planned> plan = plan(src, cfg, hfDir, chooser);
+        for (Planned p : plan) {
+            if (!p.type().hasCodec())
+                throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+            checkImportance(p, importanceFor(imatrix, p, (int) p.ne()[0]));
+        }
+        Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
+        List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
+        List<ConvertedTensor> done = new ArrayList<>();
+        try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
+            for (Planned p : plan) {
+                float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
+                int ne0 = (int) p.ne()[0];
+                int rows = data.length / ne0;
+                float[] importance = importanceFor(imatrix, p, ne0);
+                byte[] bytes = Quantizers.quantize(p.type(), data, rows, ne0, importance);
+                w.write(p.ggufName(), MemorySegment.ofArray(bytes));
+                done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
+            }
+            long size = w.bytesWritten();
+            w.finish();
+            return new Result(out, done, size);
+        }
+    }
+
+    /**
+     * llama-quantize refuses the very-low-bit types without importance weights (except for token_embd and output,
+     * where only the types whose ggml quantizer cannot run without them are refused).
+     */
+    private static void checkImportance(Planned p, float[] importance) {
+        if (importance != null) return;
+        String n = p.ggufName();
+        boolean embedOrOutput = n.equals("token_embd.weight") || n.equals("per_layer_token_embd.weight") || n.equals("output.weight");
+        if (embedOrOutput ? Quantizers.needsImportance(p.type()) : Quantizers.refusedWithoutImportance(p.type()))
+            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor (llama-quantize refuses it too); pass --imatrix (or --calibration to quantize)");
+    }
+
+    private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {
+        if (imatrix == null || p.type().blockSize() == 1) return null;
+        float[] imp = imatrix.importance(p.ggufName());
+        if (imp == null) return null;
+        if (imp.length != ne0)
+            throw new CalqException("importance matrix entry " + p.ggufName() + " has " + imp.length + " columns but the weight has " + ne0 + " (another model?)");
+        return imp;
+    }
+
+    private static float[] load(Tensor t, Planned p, ModelConfig cfg) {
+        if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        float[] data = t.toFloatArray();
+        boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
+        if (rope) {
+            int rows = (int) t.dim(0);
+            int cols = t.rank() == 1 ? 1 : (int) (t.numel() / rows);
+            if (p.hfName().endsWith("q_proj.weight") || p.hfName().endsWith("q_proj.bias"))
+                RotaryPermutation.permuteRows(data, rows, cols, cfg.numHeads());
+            else if (p.hfName().endsWith("k_proj.weight") || p.hfName().endsWith("k_proj.bias"))
+                RotaryPermutation.permuteRows(data, rows, cols, cfg.numKvHeads());
+        }
+        return data;
+    }
+
+    /** GGUF names in the order calq writes them (ModelLayout order: embeddings, layer by layer, norm, output). */
+    static List<String> ggufNames(TensorSource src, ModelConfig cfg, Path hfDir) {
+        List<String> names = new ArrayList<>();
+        for (ModelLayout.ExpectedTensor e : expected(src, cfg, hfDir)) names.add(LlamaTensorNames.toGguf(e.role(), e.layer()));
+        if (cfg.ropeScaling().type().equals("llama3")) names.addFirst("rope_freqs.weight");
+        return names;
+    }
+
+    /**
+     * The tensors to convert, checked against config.json (presence, shapes, float types). Tensors the layout does
+     * not know fail the conversion, except rotary buffers and a tied model's redundant lm_head.
+     */
+    private static List<ModelLayout.ExpectedTensor> expected(TensorSource src, ModelConfig cfg, Path hfDir) {
+        ModelLayout layout = new ModelLayout(cfg);
+        for (String unknown : layout.validate(src, hfDir)) {
+            if (unknown.endsWith("rotary_emb.inv_freq") || unknown.equals(WeightRole.LM_HEAD.tensorName(-1))) continue;
+            throw CalqException.file(hfDir, "tensor " + unknown + " has no llama.cpp counterpart; calq cannot convert this model");
+        }
+        return layout.expected();
+    }
+
+    private static List<Planned> plan(TensorSource src, ModelConfig cfg, Path hfDir, TypeChooser chooser) {
+        List<Planned> plan = new ArrayList<>();
+        if (cfg.ropeScaling().type().equals("llama3")) {
+            float[] f = llama3RopeFactors(cfg);
+            long[] ne = {f.length};
+            plan.add(new Planned(null, "rope_freqs.weight", ne, GgmlType.F32, f));
+            chooser.typeFor("rope_freqs.weight", ne); // keep the chooser's view of the file complete
+        }
+        for (ModelLayout.ExpectedTensor e : expected(src, cfg, hfDir)) {
+            long[] shape = e.shape();
+            long[] ne = new long[shape.length];
+            for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
+            String g = LlamaTensorNames.toGguf(e.role(), e.layer());
+            plan.add(new Planned(e.name(), g, ne, chooser.typeFor(g, ne), null));
+        }
+        return plan;
+    }
+
+    /** Llama 3.x long-context rope: per-frequency divisors, stored as rope_freqs.weight by the converter. */
+    static float[] llama3RopeFactors(ModelConfig cfg) {
+        RopeScaling s = cfg.ropeScaling();
+        int dim = cfg.headDim();
+        float[] out = new float[dim / 2];
+        double lowWavelen = s.originalMaxPositionEmbeddings() / s.lowFreqFactor();
+        double highWavelen = s.originalMaxPositionEmbeddings() / s.highFreqFactor();
+        for (int i = 0; i < out.length; i++) {
+            float freq = (float) (1.0 / Math.pow(cfg.ropeTheta(), (2.0 * i) / dim));
+            double wavelen = 2 * Math.PI / freq;
+            if (wavelen < highWavelen) out[i] = 1f;
+            else if (wavelen > lowWavelen) out[i] = (float) s.factor();
+            else {
+                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+                out[i] = (float) (1 / ((1 - smooth) / s.factor() + smooth));
+            }
+        }
+        return out;
+    }
+
+    static Map<String, GgufValue> metadata(Path hfDir, ModelConfig cfg, TypeChooser chooser) {
+        String arch = ggufArchitecture(cfg.architecture());
+        Map<String, GgufValue> md = new LinkedHashMap<>();
+        md.put("general.architecture", GgufValue.string(arch));
+        md.put("general.type", GgufValue.string("model"));
+        Path name = hfDir.toAbsolutePath().normalize().getFileName();
+        md.put("general.name", GgufValue.string(name == null ? "model" : name.toString()));
+        md.put(arch + ".block_count", GgufValue.u32(cfg.numLayers()));
+        md.put(arch + ".context_length", GgufValue.u32(cfg.maxPositionEmbeddings()));
+        md.put(arch + ".embedding_length", GgufValue.u32(cfg.hiddenSize()));
+        md.put(arch + ".feed_forward_length", GgufValue.u32(cfg.intermediateSize()));
+        md.put(arch + ".attention.head_count", GgufValue.u32(cfg.numHeads()));
+        md.put(arch + ".attention.head_count_kv", GgufValue.u32(cfg.numKvHeads()));
+        if (cfg.ropeScaling().type().equals("linear")) {
+            md.put(arch + ".rope.scaling.type", GgufValue.string("linear"));
+            md.put(arch + ".rope.scaling.factor", GgufValue.f32((float) cfg.ropeScaling().factor()));
+        }
+        md.put(arch + ".rope.freq_base", GgufValue.f32((float) cfg.ropeTheta()));
+        md.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32((float) cfg.rmsNormEps()));
+        md.put(arch + ".attention.key_length", GgufValue.u32(cfg.headDim()));
+        md.put(arch + ".attention.value_length", GgufValue.u32(cfg.headDim()));
+        md.put("general.file_type", GgufValue.u32(chooser.fileType()));
+        if (arch.equals("llama")) {
+            md.put("llama.vocab_size", GgufValue.u32(cfg.vocabSize()));
+            md.put("llama.rope.dimension_count", GgufValue.u32(cfg.headDim()));
+        }
+        md.put("general.quantization_version", GgufValue.u32(2));
+        md.putAll(GgufTokenizerMetadata.build(hfDir, cfg.vocabSize()));
+        return md;
+    }
+}
