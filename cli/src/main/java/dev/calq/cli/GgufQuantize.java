@@ -19,8 +19,11 @@ final class GgufQuantize {
     private GgufQuantize() {}
 
     static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
-        AtomicOutput.checkTarget(output, overwrite, model);
-        GgufJob.Target target = new GgufJob.Target(gguf.type, gguf.tensorTypes, output);
+        GgufJob.Target target = new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output);
+        PrintWriter out = new PrintWriter(System.out, true);
+        if (gguf.mixFlags.dryRun) return GgufMixRun.dryRun(model, target, gguf.imatrix != null || calibration.given(), out);
+        AtomicOutput.checkTarget(output, overwrite, model, calibration.path(), gguf.imatrix);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite, model, calibration.path(), output);
         long t0;
         GgufConverter.Result r;
         if (gguf.imatrix == null && calibration.given()) {
@@ -36,7 +39,7 @@ final class GgufQuantize {
             t0 = System.nanoTime();
             r = GgufJob.write(model, target, im, overwrite);
         }
-        ConvertCommand.printSummary(new PrintWriter(System.out, true), r, target.mix(), (System.nanoTime() - t0) / 1e9);
+        ConvertCommand.printSummary(out, r, target.mix(), (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

@@ -151,6 +151,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing output.")
     boolean overwrite;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         PrintStream log = System.err;
@@ -158,16 +160,23 @@ public final class QuantizeCommand implements Callable<Integer> {
         Format fmt = format != null ? format : m == Method.awq ? Format.awq : Format.gptq;
         List<GgufJob.Target> also = alsoGguf();
         MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
+        OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
-        if (fmt == Format.gguf && m == Method.rtn) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        if (gguf.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
+            throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
+        if (fmt == Format.gguf && m == Method.rtn) {
+            requireHfFolder();
+            return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        }
         if (fmt == Format.nf4) {
             if (m == Method.awq) throw new CalqException("--format nf4 is written from --method rtn (plain NF4) or gptq (GPTQ rounding onto the NF4 code); AWQ scaling before NF4 is not implemented");
             if (actOrder) throw new CalqException("--format nf4 stores contiguous 64-blocks; --act-order does not apply");
         }
         GridCheckpointFormat grid = gridFormat(fmt);
-        AtomicOutput.checkTarget(output, overwrite || resume, model);
-        for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model);
+        AtomicOutput.checkTarget(output, overwrite || resume, model, calibration.path());
+        for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model, calibration.path(), output);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model, calibration.path(), output);
         if (m == Method.awq) return awq(fmt, grid, also, log);
         // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
         GptqConfig cfg = fmt == Format.nf4
@@ -175,6 +184,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 : new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip), actOrder, staticGroups, damp, blockSize, trueSequential);
         Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
 
+        requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
@@ -217,7 +227,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     /** The --also-gguf targets, parsed and checked before any work. */
     private List<GgufJob.Target> alsoGguf() {
         List<GgufJob.Target> out = new ArrayList<>();
-        for (String spec : gguf.alsoGguf) out.add(GgufJob.Target.parse(spec, gguf.tensorTypes));
+        for (String spec : gguf.alsoGguf) out.add(GgufJob.Target.parse(spec, gguf.mixFlags.options()));
         return out;
     }
 
@@ -237,13 +247,18 @@ public final class QuantizeCommand implements Callable<Integer> {
             throw new CalqException(e.getMessage());
         }
         List<GgufJob.Target> ggufOut = new ArrayList<>(also);
-        if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.tensorTypes, output));
+        if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output));
+        requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
             Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
             List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.AWQ);
-            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
+            if (calibration.sampling == null || calibration.sampling == CalibrationSampler.Style.AWQ)
+                // AutoAWQ's n_samples counts documents, which are then joined and cut: say so, or "16 -> 2" looks like a bug.
+                log.printf(Locale.ROOT, "calibration: %d blocks of %d tokens, cut from the first %d documents joined (AutoAWQ's --nsamples counts documents)%n",
+                        samples.size(), samples.getFirst().length, calibration.nsamples);
+            else log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
             AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, awqConfig, awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
             if (!ggufOut.isEmpty()) awq.keepFloatWeights();
             ImportanceMatrix im = runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens
@@ -307,7 +322,6 @@ public final class QuantizeCommand implements Callable<Integer> {
         dev.calq.imatrix.ImatrixAlongside imatrix = gguf.imatrixOutput != null || wantImatrix ? new dev.calq.imatrix.ImatrixAlongside(method) : null;
         RunnerOptions opts = new RunnerOptions(memoryBudget(), workDir(), resume,
                 model.toAbsolutePath() + "|" + calibration.describe() + "|" + key + "|imatrix=" + (imatrix != null), log);
-        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model);
         CalibrationRunner runner = new CalibrationRunner(llama, samples, imatrix != null ? imatrix : method, opts);
         CalibrationRunner.Result r = runner.run();
         ImportanceMatrix im = null;
@@ -321,10 +335,22 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         log.print(CalibrationRunner.timingTable(r));
         long layerPasses = r.timings().stream().mapToLong(CalibrationRunner.LayerTiming::passes).sum();
-        // Tokens through the whole model per second, counting every pass of every layer (observers and updates included).
-        log.printf(Locale.ROOT, "calibration: %,d tokens, %d layer passes, %.1fs, %,.0f model-equivalent tok/s%n", r.tokens(), layerPasses,
-                r.seconds(), r.tokens() * (double) layerPasses / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
+        // The progress lines' figure: calibration tokens through the whole model per second (every pass and update is time).
+        int layersRun = r.timings().size();
+        log.printf(Locale.ROOT, "calibration: %,d tokens through %d layers (%d passes, early-stopping ones included), %.1fs, %,.0f tok/s%n",
+                r.tokens(), layersRun, layerPasses, r.seconds(),
+                r.tokens() * (double) layersRun / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
         return im;
+    }
+
+    /**
+     * Every output is written from a Hugging Face folder (config.json, side files): refuse anything else before the
+     * model is loaded and calibrated, not when the writer finally needs the folder.
+     */
+    private void requireHfFolder() {
+        if (!Files.isDirectory(model))
+            throw CalqException.file(model, Files.exists(model) ? "is a file; quantize reads a Hugging Face model folder (config.json and safetensors)" : "not found");
+        dev.calq.formats.model.ModelConfig.load(model);
     }
 
     Path workDir() {

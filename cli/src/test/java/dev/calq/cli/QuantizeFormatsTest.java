@@ -24,6 +24,12 @@ class QuantizeFormatsTest {
                 "--checkpoint-format", "gptq_v2");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("applies to --format gptq"), r.err());
+        r = CliRun.of("quantize", "--model", dir.toString(), "--output", dir.resolve("o").toString(), "--format", "nf4", "--group-size", "128");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--group-size does not apply to --format nf4"), r.err());
+        r = CliRun.of("quantize", "--model", dir.toString(), "--output", dir.resolve("o").toString(), "--bnb-type", "fp4");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--bnb-type applies to --format nf4 only"), r.err());
         r = CliRun.of("repack", "--model", dir.toString(), "--output", dir.resolve("o").toString(), "--format", "awq");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("not a layout repack writes"), r.err());

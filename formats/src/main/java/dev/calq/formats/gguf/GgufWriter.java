@@ -48,29 +48,44 @@ public final class GgufWriter implements AutoCloseable {
             throw CalqException.file(target, "cannot create output: " + e.getMessage());
         }
         try {
-            LittleEndianSink header = new LittleEndianSink();
-            header.i32(Gguf.MAGIC);
-            header.i32(Gguf.VERSION);
-            header.i64(infos.size());
-            header.i64(metadata.size());
-            for (Map.Entry<String, GgufValue> e : metadata.entrySet()) {
-                header.string(e.getKey());
-                header.i32(e.getValue().type().id());
-                writeValue(header, e.getValue().type(), e.getValue().value());
-            }
-            for (GgufTensorInfo t : infos) {
-                header.string(t.name());
-                header.i32(t.nDims());
-                for (long d : t.ne()) header.i64(d);
-                header.i32(t.type().id());
-                header.i64(t.offset());
-            }
-            header.padTo(alignment);
-            writeFully(header.toBuffer());
+            writeFully(header(metadata, infos, alignment).toBuffer());
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /** Magic, version, counts, metadata and tensor infos, padded to the alignment: everything before the data. */
+    private static LittleEndianSink header(Map<String, GgufValue> metadata, List<GgufTensorInfo> infos, long alignment) {
+        LittleEndianSink header = new LittleEndianSink();
+        header.i32(Gguf.MAGIC);
+        header.i32(Gguf.VERSION);
+        header.i64(infos.size());
+        header.i64(metadata.size());
+        for (Map.Entry<String, GgufValue> e : metadata.entrySet()) {
+            header.string(e.getKey());
+            header.i32(e.getValue().type().id());
+            writeValue(header, e.getValue().type(), e.getValue().value());
+        }
+        for (GgufTensorInfo t : infos) {
+            header.string(t.name());
+            header.i32(t.nDims());
+            for (long d : t.ne()) header.i64(d);
+            header.i32(t.type().id());
+            header.i64(t.offset());
+        }
+        header.padTo(alignment);
+        return header;
+    }
+
+    /** The size {@link #create} with these arguments would write, without writing (llama-quantize's --dry-run). */
+    public static long fileSize(Path target, Map<String, GgufValue> metadata, List<Spec> tensors) {
+        Map<String, GgufValue> md = new LinkedHashMap<>(metadata);
+        long alignment = alignmentOf(md, target);
+        List<GgufTensorInfo> infos = layout(List.copyOf(tensors), alignment, target);
+        long data = 0;
+        for (GgufTensorInfo t : infos) data += Gguf.pad(t.byteSize(), alignment);
+        return header(md, infos, alignment).size() + data;
     }
 
     /** Starts a file: metadata in insertion order, then the tensor infos; data follows via {@link #write}. */

@@ -11,6 +11,7 @@ import dev.calq.formats.model.ModelLayout;
 import dev.calq.formats.model.WeightRole;
 import dev.calq.formats.model.RopeScaling;
 import dev.calq.formats.safetensors.SafetensorsModel;
+import dev.calq.formats.tensor.MappedPages;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
 import java.lang.foreign.MemorySegment;
@@ -23,6 +24,7 @@ import dev.calq.formats.gguf.GgufValue;
 import dev.calq.formats.gguf.GgufWriter;
 import dev.calq.formats.gguf.mix.MixChooser;
 import dev.calq.formats.gguf.mix.MixContext;
+import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.mix.TypeChooser;
 
@@ -36,11 +38,7 @@ import dev.calq.formats.gguf.mix.TypeChooser;
 public final class GgufConverter {
     /** One written tensor. */
     public record ConvertedTensor(String name, GgmlType type, long[] ne, long bytes) {
-        public long elements() {
-            long n = 1;
-            for (long d : ne) n *= d;
-            return n;
-        }
+        public long elements() { return GgufConverter.elements(ne); }
     }
 
     /** What was written: every tensor in file order and the file size. */
@@ -67,17 +65,64 @@ public final class GgufConverter {
 
     /** A llama-quantize-style chooser for this model folder (counts its attn_v tensors, layers and GQA factor). */
     public static MixChooser mixChooser(Path hfDir, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        return mixChooser(hfDir, mix, new MixOptions(overrides, false, null, null), hasImatrix);
+    }
+
+    /** As above with llama-quantize's --pure / --output-tensor-type / --token-embedding-type too. */
+    public static MixChooser mixChooser(Path hfDir, QuantMix mix, MixOptions options, boolean hasImatrix) {
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            return mixChooser(new Source(hfDir, cfg, src), mix, overrides, hasImatrix);
+            return mixChooser(new Source(hfDir, cfg, src), mix, options, hasImatrix);
         }
     }
 
     /** A llama-quantize-style chooser for this model (counts its attn_v tensors, layers and GQA factor). */
     public static MixChooser mixChooser(Source model, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        return mixChooser(model, mix, new MixOptions(overrides, false, null, null), hasImatrix);
+    }
+
+    /** As above with llama-quantize's --pure / --output-tensor-type / --token-embedding-type too. */
+    public static MixChooser mixChooser(Source model, QuantMix mix, MixOptions options, boolean hasImatrix) {
         ModelConfig cfg = model.config();
         List<String> names = ggufNames(model.tensors(), cfg, model.hfDir());
-        return new MixChooser(mix, MixContext.forTensors(names, cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix), overrides);
+        MixContext ctx = MixContext.forTensors(names, ggufArchitecture(cfg.architecture()), cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix);
+        return new MixChooser(mix, ctx, options);
+    }
+
+    /**
+     * What {@link #convert} would write, without reading weights or writing anything (llama-quantize's --dry-run):
+     * every tensor's type and size, and the exact file size. Works for types calq cannot encode yet.
+     */
+    public static Result dryRun(Path hfDir, Path out, TypeChooser chooser) {
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            return dryRun(new Source(hfDir, cfg, src), out, chooser);
+        }
+    }
+
+    /** {@link #dryRun(Path, Path, TypeChooser)} for an open model. */
+    public static Result dryRun(Source model, Path out, TypeChooser chooser) {
+        List<Planned> plan = plan(model.tensors(), model.config(), model.hfDir(), chooser);
+        List<ConvertedTensor> tensors = new ArrayList<>();
+        for (Planned p : plan)
+            tensors.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), p.type().rowBytes(p.ne()[0]) * (elements(p.ne()) / p.ne()[0])));
+        return new Result(out, tensors, GgufWriter.fileSize(out, metadata(model.hfDir(), model.config(), chooser), specs(plan)));
+    }
+
+    /** The first tensor that cannot be written without an importance matrix (see {@link #needsImportance}), or null. */
+    public static ConvertedTensor firstNeedingImatrix(Result plan, TypeChooser chooser) {
+        for (ConvertedTensor t : plan.tensors()) if (needsImportance(t.name(), t.type(), chooser)) return t;
+        return null;
+    }
+
+    private static long elements(long[] ne) {
+        long n = 1;
+        for (long d : ne) n *= d;
+        return n;
+    }
+
+    private static List<GgufWriter.Spec> specs(List<Planned> plan) {
+        return plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
     }
 
     /** Converts the model folder {@code hfDir} as it is on disk. */
@@ -96,17 +141,24 @@ public final class GgufConverter {
         Path hfDir = model.hfDir();
         TensorSource src = model.tensors();
         List<Planned> plan = plan(src, cfg, hfDir, chooser);
+        for (Planned p : plan) checkImportance(p, chooser, imatrix);
         for (Planned p : plan) {
             if (!p.type().hasCodec())
                 throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
-            checkImportance(p, importanceFor(imatrix, p, (int) p.ne()[0]));
         }
         Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
-        List<GgufWriter.Spec> specs = plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
+        List<GgufWriter.Spec> specs = specs(plan);
         List<ConvertedTensor> done = new ArrayList<>();
         try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
             for (Planned p : plan) {
-                float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
+                float[] data;
+                if (p.generated() != null) {
+                    data = p.generated();
+                } else {
+                    Tensor t = src.get(p.hfName());
+                    data = load(t, p, cfg, hfDir);
+                    MappedPages.release(t.data()); // read once: keep RSS near one tensor, not the whole file
+                }
                 int ne0 = (int) p.ne()[0];
                 int rows = data.length / ne0;
                 float[] importance = importanceFor(imatrix, p, ne0);
@@ -121,15 +173,19 @@ public final class GgufConverter {
     }
 
     /**
-     * llama-quantize refuses the very-low-bit types without importance weights (except for token_embd and output,
-     * where only the types whose ggml quantizer cannot run without them are refused).
+     * Whether this tensor cannot be written at this type without importance weights: llama-quantize refuses it
+     * (the chooser's rule: very-low-bit types and Q2_K_S's Q2_K, token_embd and output excepted), or ggml's quantizer
+     * for the type cannot run without them at all (IQ2_XXS, IQ2_XS, IQ1_S, on any tensor).
      */
-    private static void checkImportance(Planned p, float[] importance) {
-        if (importance != null) return;
-        String n = p.ggufName();
-        boolean embedOrOutput = n.equals("token_embd.weight") || n.equals("per_layer_token_embd.weight") || n.equals("output.weight");
-        if (embedOrOutput ? Quantizers.needsImportance(p.type()) : Quantizers.refusedWithoutImportance(p.type()))
-            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix entry for this tensor (llama-quantize refuses it too); pass --imatrix (or --calibration to quantize)");
+    public static boolean needsImportance(String ggufName, GgmlType type, TypeChooser chooser) {
+        return chooser.requiresImatrix(ggufName, type) || Quantizers.needsImportance(type);
+    }
+
+    private static void checkImportance(Planned p, TypeChooser chooser, ImportanceMatrix imatrix) {
+        if (imatrix != null && imatrix.importance(p.ggufName()) != null) return;
+        if (needsImportance(p.ggufName(), p.type(), chooser))
+            throw new CalqException(p.ggufName() + ": ggml type " + p.type().ggmlName() + " needs an importance matrix"
+                    + (imatrix == null ? "" : " entry for this tensor") + "; pass --imatrix FILE (or --calibration SRC to calq quantize --format gguf)");
     }
 
     private static float[] importanceFor(ImportanceMatrix imatrix, Planned p, int ne0) {
@@ -141,8 +197,9 @@ public final class GgufConverter {
         return imp;
     }
 
-    private static float[] load(Tensor t, Planned p, ModelConfig cfg) {
+    private static float[] load(Tensor t, Planned p, ModelConfig cfg, Path hfDir) {
         if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        dev.calq.formats.tensor.Finite.check(t, hfDir.toString());
         float[] data = t.toFloatArray();
         boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
         if (rope) {

@@ -15,4 +15,7 @@ public interface TypeChooser {
 
     /** A short name for summaries ("Q4_K_M"). */
     String name();
+
+    /** Whether llama-quantize refuses to write this tensor at this type without an importance matrix. */
+    default boolean requiresImatrix(String ggufName, GgmlType type) { return MixChooser.requiresImatrix(ggufName, type, null); }
 }

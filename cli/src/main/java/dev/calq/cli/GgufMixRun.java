@@ -1,0 +1,66 @@
+package dev.calq.cli;
+
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.safetensors.SafetensorsModel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+
+/** What {@code convert} and {@code quantize --format gguf} share: the --dry-run report and the summary table. */
+final class GgufMixRun {
+    private GgufMixRun() {}
+
+    /** Prints llama-quantize's --dry-run view: tensor -> type, bits per weight and size, then the totals. */
+    static int dryRun(Path model, GgufJob.Target target, boolean hasImatrix, PrintWriter out) {
+        Path output = target.output();
+        GgufConverter.Result plan;
+        MixChooser chooser;
+        ModelConfig cfg = ModelConfig.load(model);
+        try (SafetensorsModel src = SafetensorsModel.open(model)) {
+            GgufConverter.Source source = new GgufConverter.Source(model, cfg, src);
+            chooser = GgufJob.chooser(source, target, hasImatrix);
+            plan = GgufConverter.dryRun(source, output, chooser);
+        }
+        out.printf("%-32s %-8s %-16s %8s %12s%n", "tensor", "type", "shape", "bpw", "MiB");
+        for (GgufConverter.ConvertedTensor t : plan.tensors()) {
+            out.printf("%-32s %-8s %-16s %8.3f %12.3f%n", t.name(), t.type().name(), shape(t.ne()), 8.0 * t.bytes() / t.elements(),
+                    t.bytes() / 1048576.0);
+        }
+        printSummary(out, plan);
+        out.printf("dry run: %s would be %d bytes (%.2f MiB); nothing written%n", output, plan.fileBytes(), plan.fileBytes() / 1048576.0);
+        GgufConverter.ConvertedTensor needs = GgufConverter.firstNeedingImatrix(plan, chooser);
+        if (!hasImatrix && needs != null)
+            out.printf("warning: writing it needs an importance matrix (%s is %s): pass --imatrix FILE or --calibration SRC%n",
+                    needs.name(), needs.type().ggmlName());
+        out.flush();
+        return 0;
+    }
+
+    static String shape(long[] ne) {
+        StringBuilder b = new StringBuilder();
+        for (long d : ne) b.append(b.isEmpty() ? "" : "x").append(d);
+        return b.toString();
+    }
+
+    /** Tensors, weights, MiB and bits per weight per type, and the totals. */
+    static void printSummary(PrintWriter out, GgufConverter.Result r) {
+        java.util.Map<dev.calq.formats.gguf.quant.GgmlType, long[]> byType = new java.util.TreeMap<>(); // tensors, elements, bytes
+        for (GgufConverter.ConvertedTensor t : r.tensors()) {
+            long[] a = byType.computeIfAbsent(t.type(), k -> new long[3]);
+            a[0]++;
+            a[1] += t.elements();
+            a[2] += t.bytes();
+        }
+        long elements = 0, bytes = 0;
+        out.printf("%-8s %8s %14s %12s %8s%n", "type", "tensors", "weights", "MiB", "bpw");
+        for (var e : byType.entrySet()) {
+            long[] a = e.getValue();
+            elements += a[1];
+            bytes += a[2];
+            out.printf("%-8s %8d %14d %12.2f %8.3f%n", e.getKey().name(), a[0], a[1], a[2] / 1048576.0, 8.0 * a[2] / a[1]);
+        }
+        out.printf("%-8s %8d %14d %12.2f %8.3f%n", "total", r.tensors().size(), elements, bytes / 1048576.0, 8.0 * bytes / elements);
+    }
+}
