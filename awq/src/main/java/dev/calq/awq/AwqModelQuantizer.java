@@ -17,8 +17,8 @@ import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
-import dev.calq.formats.gptq.GptqCheckpointWriter;
 import dev.calq.formats.gptq.GptqQuantizationConfig;
+import dev.calq.formats.quantized.GridCheckpointFormat;
 import dev.calq.calibration.quant.Rtn;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -143,12 +143,20 @@ public final class AwqModelQuantizer implements LayerMethod {
 
     /** Writes the AWQ-scaled model as a GPTQ checkpoint (scaled norms and biases included); returns the GPTQ writer's warnings. */
     public List<String> writeGptq(Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
+        return write(GridCheckpointFormat.GPTQ, modelDir, source, out, overwrite, maxShardBytes);
+    }
+
+    /**
+     * Writes the AWQ-scaled model in a grid checkpoint format (GPTQ v1/v2, compressed-tensors) with the scaled norms
+     * and biases as plain tensors; returns the writer's warnings.
+     */
+    public List<String> write(GridCheckpointFormat format, Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
         OverlayTensorSource over = new OverlayTensorSource(source);
         for (Tensor t : scaled.values()) over.replace(t);
         // GPTQ's fields that AWQ has no use for are recorded as a GPTQ run with default damping and no act-order would.
         GptqQuantizationConfig qc = new GptqQuantizationConfig(quant.bits(), quant.groupSize(), false, quant.sym(), 0.01, false, false,
                 GptqQuantizationConfig.V1);
-        return GptqCheckpointWriter.write(modelDir, over, quantized, qc, maxShardBytes, out, overwrite);
+        return format.write(modelDir, over, quantized, qc, maxShardBytes, out, overwrite);
     }
 
     @Override

@@ -5,7 +5,10 @@ import dev.calq.awq.AwqModelQuantizer;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.quant.CodebookGrid;
 import dev.calq.calibration.quant.GridConfig;
+import dev.calq.formats.bnb.Bnb4BitLayer;
+import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.RunnerOptions;
@@ -17,8 +20,8 @@ import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.llama.LlamaTensorNames;
-import dev.calq.formats.gptq.GptqCheckpointWriter;
 import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.formats.quantized.GridCheckpointFormat;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
@@ -34,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,7 +48,17 @@ import picocli.CommandLine.Option;
 public final class QuantizeCommand implements Callable<Integer> {
     enum Method { gptq, rtn, awq }
 
-    enum Format { gptq, awq, gguf }
+    enum Format {
+        gptq, awq, gguf, compressed_tensors, nf4;
+
+        /** The option's spelling: compressed-tensors with a hyphen, as the format calls itself. */
+        static final class Converter implements CommandLine.ITypeConverter<Format> {
+            @Override public Format convert(String v) {
+                for (Format f : values()) if (f.name().replace('_', '-').equals(v)) return f;
+                throw new CommandLine.TypeConversionException("'" + v + "' is not one of gptq, awq, gguf, compressed-tensors, nf4");
+            }
+        }
+    }
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
     Path model;
@@ -55,8 +69,20 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--method", description = "gptq | rtn | awq (default: rtn for --format gguf, else gptq; gptq with --format gguf runs GPTQ inside the mix's block types).")
     Method method;
 
-    @Option(names = "--format", description = "gptq | awq | gguf (default: awq for --method awq, else gptq).")
+    @Option(names = "--format", converter = Format.Converter.class,
+            description = "gptq | awq | gguf | compressed-tensors | nf4 (bitsandbytes 4-bit) (default: awq for --method awq, else gptq).")
     Format format;
+
+    @Option(names = "--checkpoint-format", defaultValue = "gptq",
+            description = "GPTQ checkpoints: gptq (v1, zero points minus one, what vLLM and transformers load) or gptq_v2 (GPTQModel's true zero points) (default: ${DEFAULT-VALUE}).")
+    String checkpointFormat;
+
+    @Option(names = "--bnb-type", defaultValue = "nf4", description = "--format nf4: the bitsandbytes 4-bit type, nf4 or fp4 (default: ${DEFAULT-VALUE}).")
+    String bnbType;
+
+    @Option(names = "--double-quant", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "--format nf4: quantize the absmax values again (bnb_4bit_use_double_quant; default: on).")
+    boolean doubleQuant;
 
     @Mixin CalibrationOptions calibration = new CalibrationOptions();
 
@@ -144,12 +170,20 @@ public final class QuantizeCommand implements Callable<Integer> {
             return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         }
         if (fmt == Format.gguf && m == Method.gptq) return GgufGptqQuantize.run(this, log);
+        if (fmt == Format.nf4) {
+            if (m == Method.awq) throw new CalqException("--format nf4 is written from --method rtn (plain NF4) or gptq (GPTQ rounding onto the NF4 code); AWQ scaling before NF4 is not implemented");
+            if (actOrder) throw new CalqException("--format nf4 stores contiguous 64-blocks; --act-order does not apply");
+        }
+        GridCheckpointFormat grid = gridFormat(fmt);
         AtomicOutput.checkTarget(output, overwrite || resume, model, calibration.path());
         for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model, calibration.path(), output);
         if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model, calibration.path(), output);
-        if (m == Method.awq) return awq(fmt, also, log);
-        GptqConfig cfg = new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip),
-                actOrder, staticGroups, damp, blockSize, trueSequential);
+        if (m == Method.awq) return awq(fmt, grid, also, log);
+        // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
+        GptqConfig cfg = fmt == Format.nf4
+                ? new GptqConfig(new GridConfig(4, Bnb4BitLayer.BLOCK, true, false), false, false, damp, blockSize, trueSequential)
+                : new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip), actOrder, staticGroups, damp, blockSize, trueSequential);
+        Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
 
         requireHfFolder();
         long start = System.nanoTime();
@@ -157,6 +191,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             LlamaModel llama = loaded.model();
             GptqMethod.Algorithm algo = m == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
             GptqMethod gptq = new GptqMethod(llama, cfg, algo, compareRtn, log);
+            if (bnb != null) gptq.withGrid(new CodebookGrid(bnb.code()));
             ImportanceMatrix im = null;
             if (m == Method.rtn && !calibration.given()) {
                 RtnWithoutCalibration.quantizeAll(llama, cfg.grid(), gptq);
@@ -164,11 +199,14 @@ public final class QuantizeCommand implements Callable<Integer> {
                 Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
                 List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.GPTQ);
                 log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-                im = runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + compareRtn, !also.isEmpty(), log);
+                im = runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + compareRtn + (bnb != null ? "|" + bnb.jsonName() : ""),
+                        !also.isEmpty(), log);
                 log.print(gptq.errorTable());
             }
-            List<String> warnings = GptqCheckpointWriter.write(model, loaded.weights(), gptq.quantized(), cfg.checkpointConfig(),
-                    dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
+            List<String> warnings = bnb != null
+                    ? BnbQuantize.write(model, loaded.weights(), gptq.quantized(), bnb, doubleQuant, output, overwrite || resume)
+                    : grid.write(model, loaded.weights(), gptq.quantized(), cfg.checkpointConfig(),
+                            dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
             for (String w : warnings) log.println("warning: " + w);
             if (!also.isEmpty()) {
                 // GPTQ's error feedback inside llama.cpp's block types is not there yet: the GGUF files hold the
@@ -179,8 +217,11 @@ public final class QuantizeCommand implements Callable<Integer> {
             }
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (%s %d-bit, group %d, %s) in %.1fs%n", output, m, bits, groupSize,
-                cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
+        if (bnb != null)
+            System.out.printf(Locale.ROOT, "wrote %s (%s, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", output, m, bnb.jsonName(),
+                    doubleQuant ? "double-quantized absmax" : "float32 absmax", (System.nanoTime() - start) / 1e9);
+        else System.out.printf(Locale.ROOT, "wrote %s (%s, %s format, %d-bit, group %d, %s) in %.1fs%n", output, m, formatName(fmt), bits,
+                groupSize, cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
         return 0;
     }
 
@@ -192,11 +233,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     }
 
     /**
-     * AWQ: search, fold and clip per layer through the runner, then RTN of the scaled weights into an AWQ GEMM or GPTQ
-     * checkpoint, or the scaled float weights into a GGUF mix (with this pass's importance matrix, divided by the
+     * AWQ: search, fold and clip per layer through the runner, then RTN of the scaled weights into an AWQ GEMM, GPTQ (v1/v2) or
+     * compressed-tensors checkpoint, or the scaled float weights into a GGUF mix (with this pass's importance matrix, divided by the
      * folded scales so that it describes the activations the scaled weights now read); --also-gguf does both.
      */
-    private int awq(Format fmt, List<GgufJob.Target> also, PrintStream log) {
+    private int awq(Format fmt, GridCheckpointFormat grid, List<GgufJob.Target> also, PrintStream log) {
         if (actOrder) throw new CalqException("--act-order does not apply to AWQ");
         if (fmt == Format.awq && bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + bits + " bits");
         GridConfig cfg = new GridConfig(bits, groupSize, sym != null && sym, mseClip);
@@ -226,7 +267,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             log.print(awq.reportTable());
             long shard = dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES;
             if (fmt == Format.awq) awq.writeAwq(model, loaded.weights(), output, overwrite || resume, shard);
-            else if (fmt == Format.gptq) for (String w : awq.writeGptq(model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
+            else if (grid != null) for (String w : awq.write(grid, model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
             if (!ggufOut.isEmpty()) {
                 OverlayTensorSource scaled = new OverlayTensorSource(loaded.weights());
                 for (var e : awq.floatWeights().entrySet()) {
@@ -241,10 +282,24 @@ public final class QuantizeCommand implements Callable<Integer> {
             }
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, fmt, bits, groupSize,
+        System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, formatName(fmt), bits, groupSize,
                 cfg.sym() ? "symmetric" : "zero points", (System.nanoTime() - start) / 1e9);
         return 0;
     }
+
+    /** The grid checkpoint layout for {@code fmt} and --checkpoint-format (null for the AWQ GEMM layout). */
+    GridCheckpointFormat gridFormat(Format fmt) {
+        if (!checkpointFormat.equals("gptq") && !checkpointFormat.equals("gptq_v2"))
+            throw new CalqException("--checkpoint-format " + checkpointFormat + " is not known (gptq or gptq_v2)");
+        if (checkpointFormat.equals("gptq_v2") && fmt != Format.gptq) throw new CalqException("--checkpoint-format gptq_v2 applies to --format gptq");
+        return switch (fmt) {
+            case gptq -> checkpointFormat.equals("gptq_v2") ? GridCheckpointFormat.GPTQ_V2 : GridCheckpointFormat.GPTQ;
+            case compressed_tensors -> GridCheckpointFormat.COMPRESSED_TENSORS;
+            default -> null;
+        };
+    }
+
+    static String formatName(Format fmt) { return fmt.name().replace('_', '-'); }
 
     /** Writes each GGUF target from the open model's folder metadata and {@code weights}. */
     private void writeGguf(LoadedModel loaded, TensorSource weights, ImportanceMatrix im, List<GgufJob.Target> targets) {

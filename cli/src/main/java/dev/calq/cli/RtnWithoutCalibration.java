@@ -16,7 +16,7 @@ final class RtnWithoutCalibration {
         for (int l = 0; l < model.numLayers(); l++)
             for (InputSite site : InputSite.values())
                 for (Projection p : site.projections()) {
-                    QuantizedLinear q = Rtn.quantize(p.weightName(l), model.weight(l, p), model.outFeatures(p), model.inFeatures(p), cfg);
+                    QuantizedLinear q = Rtn.quantize(p.weightName(l), model.weight(l, p), model.outFeatures(p), model.inFeatures(p), cfg, sink.grid());
                     sink.quantized().put(p.weightName(l), q);
                 }
     }

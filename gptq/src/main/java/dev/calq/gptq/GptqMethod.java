@@ -5,6 +5,7 @@ import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.quant.Rtn;
 import dev.calq.formats.quantized.QuantizedLinear;
+import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.LayerwiseModel;
 import java.io.IOException;
@@ -38,6 +39,7 @@ public final class GptqMethod implements LayerMethod {
     private final HessianObserver hessians = new HessianObserver();
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final List<LayerError> errors = new ArrayList<>();
+    private QuantGrid grid;
 
     public GptqMethod(LayerwiseModel model, GptqConfig config, Algorithm algorithm, boolean compareRtn, PrintStream log) {
         this.model = model;
@@ -46,6 +48,16 @@ public final class GptqMethod implements LayerMethod {
         this.compareRtn = compareRtn;
         this.log = log;
         for (Projection p : Projection.values()) config.grid().checkShape(p.weightName(0), model.inFeatures(p));
+        this.grid = config.grid().grid();
+    }
+
+    /** The grid layers are rounded onto. */
+    public QuantGrid grid() { return grid; }
+
+    /** Rounds onto {@code g} (e.g. NF4's {@link dev.calq.calibration.quant.CodebookGrid}) instead of the config's integer grid. */
+    public GptqMethod withGrid(QuantGrid g) {
+        this.grid = g;
+        return this;
     }
 
     @Override
@@ -76,8 +88,8 @@ public final class GptqMethod implements LayerMethod {
                 String name = p.weightName(layer);
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config.grid()) : null;
-                QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config).quantized() : rtn;
+                QuantizedLinear rtn = algorithm == Algorithm.RTN || compareRtn ? Rtn.quantize(name, w, out, in, config.grid(), grid) : null;
+                QuantizedLinear q = algorithm == Algorithm.GPTQ ? GptqQuantizer.quantize(name, w, out, in, inv, config, grid).quantized() : rtn;
                 float[] dq = q.dequantize();
                 double err = OutputError.relativeOutputError(w, dq, out, in, h);
                 double rtnErr = algorithm == Algorithm.RTN ? err

@@ -4,6 +4,7 @@ import dev.calq.formats.Parallel;
 import dev.calq.calibration.kernels.MatMul;
 import dev.calq.calibration.quant.Rtn;
 import dev.calq.calibration.quant.GridColumnEncoder;
+import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.formats.quantized.ColumnEncoder;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
@@ -44,12 +45,17 @@ public final class GptqQuantizer {
      * {@code cfg}; {@code name} (e.g. the tensor name) labels error messages.
      */
     public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, GptqConfig cfg) {
+        return quantize(name, weight, out, in, inv, cfg, cfg.grid().grid());
+    }
+
+    /** As above on {@code grid} (e.g. NF4's {@link dev.calq.calibration.quant.CodebookGrid}) instead of the config's integer grid. */
+    public static Result quantize(String name, float[] weight, int out, int in, InverseHessian inv, GptqConfig cfg, QuantGrid grid) {
         check(name, weight, out, in, inv);
         cfg.grid().checkShape(name, in);
         Rtn.checkFinite(name, weight, in);
-        GridColumnEncoder grid = new GridColumnEncoder(cfg.grid(), weight, out, in, inv.perm(), inv.dead(), cfg.staticGroups());
-        double loss = quantize(weight, out, in, inv, cfg.blockSize(), grid);
-        return new Result(grid.finish(), loss, inv.dampUsed(), inv.retries());
+        GridColumnEncoder encoder = new GridColumnEncoder(cfg.grid(), grid, weight, out, in, inv.perm(), inv.dead(), cfg.staticGroups());
+        double loss = quantize(weight, out, in, inv, cfg.blockSize(), encoder);
+        return new Result(encoder.finish(), loss, inv.dampUsed(), inv.retries());
     }
 
     /**

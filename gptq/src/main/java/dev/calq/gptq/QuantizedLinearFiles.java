@@ -38,6 +38,8 @@ final class QuantizedLinearFiles {
                 for (float s : q.scales()) out.writeFloat(s);
                 writeInts(out, q.zeros());
                 writeInts(out, q.gIdx());
+                out.writeInt(q.codebook() == null ? -1 : q.codebook().length);
+                if (q.codebook() != null) for (float c : q.codebook()) out.writeFloat(c);
             }
             out.writeInt(errors.size());
             for (GptqMethod.LayerError e : errors) {
@@ -64,7 +66,10 @@ final class QuantizedLinearFiles {
                 for (int k = 0; k < scales.length; k++) scales[k] = in.readFloat();
                 int[] zeros = readInts(in);
                 int[] gIdx = readInts(in);
-                layers.put(name, new QuantizedLinear(out, inF, bits, gs, sym, codes, scales, zeros, gIdx));
+                int cbLen = in.readInt();
+                float[] codebook = cbLen < 0 ? null : new float[cbLen];
+                for (int k = 0; k < cbLen; k++) codebook[k] = in.readFloat();
+                layers.put(name, new QuantizedLinear(out, inF, bits, gs, sym, codes, scales, zeros, gIdx, codebook));
             }
             List<GptqMethod.LayerError> errors = new ArrayList<>();
             int m = in.readInt();

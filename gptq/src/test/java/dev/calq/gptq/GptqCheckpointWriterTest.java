@@ -25,22 +25,8 @@ class GptqCheckpointWriterTest {
     @TempDir Path tmp;
     static final String Q = "model.layers.0.self_attn.q_proj", DOWN = "model.layers.0.mlp.down_proj";
 
-    /** A tiny HF-style model folder: two projections (one with a bias), a norm, config and tokenizer files. */
     private Path model(Random rnd, int out, int in) throws Exception {
-        Path dir = tmp.resolve("src");
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":" + in + "}");
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{}}");
-        Files.writeString(dir.resolve("generation_config.json"), "{}");
-        Files.writeString(dir.resolve("README.md"), "not copied");
-        try (SafetensorsWriter w = SafetensorsWriter.folder(dir, SafetensorsWriter.PT_METADATA, Long.MAX_VALUE)) {
-            w.add(Tensor.ofFloats(Q + ".weight", TestData.gaussian(rnd, out * in, 0.05), out, in));
-            w.add(Tensor.ofFloats(Q + ".bias", TestData.gaussian(rnd, out, 0.05), out));
-            w.add(Tensor.ofFloats(DOWN + ".weight", TestData.gaussian(rnd, in * out, 0.05), in, out));
-            w.add(Tensor.ofFloats("model.norm.weight", TestData.gaussian(rnd, in, 1), in));
-            w.finish();
-        }
-        return dir;
+        return TestData.modelFolder(tmp.resolve("src"), rnd, out, in, true, true);
     }
 
     @Test

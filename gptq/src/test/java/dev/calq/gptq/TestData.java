@@ -66,4 +66,27 @@ final class TestData {
             }
         return e;
     }
+
+    /**
+     * A tiny HF-style model folder {@code dir}: q_proj [out, in] (with a bias when {@code bias}), down_proj [in, out],
+     * a norm, config and (with {@code sideFiles}) tokenizer, generation config and a README that is not copied.
+     */
+    static java.nio.file.Path modelFolder(java.nio.file.Path dir, Random rnd, int out, int in, boolean bias, boolean sideFiles) throws java.io.IOException {
+        String q = "model.layers.0.self_attn.q_proj", down = "model.layers.0.mlp.down_proj";
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":" + in + "}");
+        if (sideFiles) {
+            java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{}}");
+            java.nio.file.Files.writeString(dir.resolve("generation_config.json"), "{}");
+            java.nio.file.Files.writeString(dir.resolve("README.md"), "not copied");
+        }
+        try (var w = dev.calq.formats.safetensors.SafetensorsWriter.folder(dir, dev.calq.formats.safetensors.SafetensorsWriter.PT_METADATA, Long.MAX_VALUE)) {
+            w.add(dev.calq.formats.tensor.Tensor.ofFloats(q + ".weight", gaussian(rnd, out * in, 0.05), out, in));
+            if (bias) w.add(dev.calq.formats.tensor.Tensor.ofFloats(q + ".bias", gaussian(rnd, out, 0.05), out));
+            w.add(dev.calq.formats.tensor.Tensor.ofFloats(down + ".weight", gaussian(rnd, in * out, 0.05), in, out));
+            w.add(dev.calq.formats.tensor.Tensor.ofFloats("model.norm.weight", gaussian(rnd, in, 1), in));
+            w.finish();
+        }
+        return dir;
+    }
 }

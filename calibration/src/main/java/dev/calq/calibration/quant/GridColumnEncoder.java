@@ -16,7 +16,6 @@ public final class GridColumnEncoder implements ColumnEncoder<QuantizedLinear> {
     private final int out;
     private final int in;
     private final int gs;
-    private final int maxq;
     private final int[] perm;
     private final boolean fixed;
     private final int[] groupAt;
@@ -31,12 +30,17 @@ public final class GridColumnEncoder implements ColumnEncoder<QuantizedLinear> {
      * @param staticGroups fix every group's scale from the unmodified weight
      */
     public GridColumnEncoder(GridConfig config, float[] weight, int out, int in, int[] perm, boolean[] dead, boolean staticGroups) {
+        this(config, config.grid(), weight, out, in, perm, dead, staticGroups);
+    }
+
+    /** As above rounding onto {@code grid} (e.g. NF4's {@link CodebookGrid}) instead of the config's integer grid. */
+    public GridColumnEncoder(GridConfig config, QuantGrid grid, float[] weight, int out, int in, int[] perm, boolean[] dead,
+                             boolean staticGroups) {
         this.config = config;
-        this.grid = config.grid();
+        this.grid = grid;
         this.out = out;
         this.in = in;
         this.gs = config.effectiveGroupSize(in);
-        this.maxq = grid.maxq();
         this.perm = perm;
         int groups = in / gs;
         this.scales = new float[groups * out];
@@ -65,9 +69,9 @@ public final class GridColumnEncoder implements ColumnEncoder<QuantizedLinear> {
     @Override
     public float round(int row, int position, float x) {
         int g = groupAt[position] * out + row;
-        int code = QuantGrid.code(x, scales[g], zeros[g], maxq);
+        int code = grid.codeOf(x, scales[g], zeros[g]);
         codesPerm[row * in + position] = code;
-        return QuantGrid.dequantize(code, scales[g], zeros[g]);
+        return grid.valueOf(code, scales[g], zeros[g]);
     }
 
     @Override
@@ -79,6 +83,7 @@ public final class GridColumnEncoder implements ColumnEncoder<QuantizedLinear> {
         }
         int[] gIdx = new int[in];
         for (int p = 0; p < in; p++) gIdx[perm[p]] = groupAt[p];
-        return new QuantizedLinear(out, in, config.bits(), config.groupSize(), config.sym(), codes, scales, zeros, gIdx);
+        return new QuantizedLinear(out, in, config.bits(), config.groupSize(), config.sym(), codes, scales, zeros, gIdx,
+                grid instanceof CodebookGrid cb ? cb.table() : null);
     }
 }

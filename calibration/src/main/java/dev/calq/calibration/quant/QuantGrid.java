@@ -11,7 +11,7 @@ package dev.calq.calibration.quant;
  * are chosen: the codes are then optimal for the scale a loader will actually use. Arithmetic is float32 with
  * round-half-even, as PyTorch's reference does.
  */
-public final class QuantGrid {
+public class QuantGrid {
     /** GPTQ's reference clip search: norm 2.4, 100 grid steps, shrinking to at most 80%. */
     static final double MSE_NORM = 2.4;
     static final int MSE_GRID = 100;
@@ -45,6 +45,12 @@ public final class QuantGrid {
         if (q > maxq) return maxq;
         return (int) q;
     }
+
+    /** The code of {@code x} on this grid (subclasses with other code tables override this and {@link #valueOf}). */
+    public int codeOf(float x, float scale, int zero) { return code(x, scale, zero, maxq); }
+
+    /** The value a code stands for on this grid. */
+    public float valueOf(int code, float scale, int zero) { return dequantize(code, scale, zero); }
 
     /** The value a code stands for. */
     public static float dequantize(int code, float scale, int zero) { return scale * (float) (code - zero); }

@@ -16,10 +16,14 @@ public final class Rtn {
     }
 
     public static QuantizedLinear quantize(String name, float[] weight, int out, int in, GridConfig cfg) {
+        return quantize(name, weight, out, in, cfg, cfg.grid());
+    }
+
+    /** As above on {@code grid} (e.g. a {@link CodebookGrid} for NF4) instead of the config's integer grid. */
+    public static QuantizedLinear quantize(String name, float[] weight, int out, int in, GridConfig cfg, QuantGrid grid) {
         if (weight.length != (long) out * in) throw new IllegalArgumentException(name + ": " + weight.length + " values for " + out + "x" + in);
         cfg.checkShape(name, in);
         checkFinite(name, weight, in);
-        QuantGrid grid = cfg.grid();
         int gs = cfg.effectiveGroupSize(in);
         int groups = in / gs;
         float[] scales = new float[groups * out];
@@ -31,10 +35,11 @@ public final class Rtn {
         for (int r = 0; r < out; r++) {
             for (int c = 0; c < in; c++) {
                 int g = gIdx[c] * out + r;
-                codes[r * in + c] = QuantGrid.code(weight[r * in + c], scales[g], zeros[g], grid.maxq());
+                codes[r * in + c] = grid.codeOf(weight[r * in + c], scales[g], zeros[g]);
             }
         }
-        return new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx);
+        return new QuantizedLinear(out, in, cfg.bits(), cfg.groupSize(), cfg.sym(), codes, scales, zeros, gIdx,
+                grid instanceof CodebookGrid cb ? cb.table() : null);
     }
 
     /** Refuses a weight with NaN or infinite values, naming the tensor and the first bad row/column. */

@@ -46,6 +46,8 @@ public final class SafetensorsInspector implements ModelInspector {
             } catch (CalqException e) {
                 notes.add(e.getMessage());
             }
+            String q = quantization(folder.resolve("config.json"));
+            if (q != null) notes.add(q);
         }
         try (SafetensorsModel m = SafetensorsModel.open(path)) {
             if (config != null) {
@@ -69,6 +71,23 @@ public final class SafetensorsInspector implements ModelInspector {
             return new Inspection(path, "safetensors", config == null ? null : config.architecture().hfClass(),
                     config == null ? Map.of() : hyperparameters(config), m.parameterCount(), m.bytesOnDisk(), files,
                     m.metadata(), rows, notes);
+        }
+    }
+
+    /** One line naming a quantized checkpoint's scheme from config.json's quantization_config, or null. */
+    static String quantization(Path configJson) {
+        try {
+            var q = new com.fasterxml.jackson.databind.ObjectMapper().readTree(configJson.toFile()).path("quantization_config");
+            if (!q.isObject()) return null;
+            StringBuilder b = new StringBuilder("quantized: ").append(q.path("quant_method").asText("?"));
+            var w = q.path("config_groups").elements().hasNext() ? q.path("config_groups").elements().next().path("weights") : q;
+            for (String k : new String[] {"format", "checkpoint_format", "version", "bnb_4bit_quant_type", "bnb_4bit_use_double_quant"})
+                if (q.has(k)) b.append(", ").append(k).append(' ').append(q.get(k).asText());
+            for (String k : new String[] {"bits", "num_bits", "group_size", "strategy", "sym", "symmetric", "zero_point", "desc_act", "actorder"})
+                if (w.has(k)) b.append(", ").append(k).append(' ').append(w.get(k).isNull() ? "null" : w.get(k).asText());
+            return b.toString();
+        } catch (java.io.IOException e) {
+            return null; // ModelConfig.load reported the unreadable file
         }
     }
 

@@ -149,18 +149,13 @@ public final class GptqCheckpoint implements TensorSource {
             throw bad(qz, "shape " + Arrays.toString(qz.shape()) + " does not match " + groups + " groups of " + out + " " + bits + "-bit zeros");
         int[] gIdx;
         if (model.contains(prefix + ".g_idx")) {
-            Tensor gi = model.get(prefix + ".g_idx");
-            if (gi.rank() != 1 || gi.dim(0) != in || (gi.dtype() != DType.I32 && gi.dtype() != DType.I64))
-                throw bad(gi, "must be an integer vector of " + in + " entries");
-            gIdx = new int[in];
-            for (int i = 0; i < in; i++) gIdx[i] = gi.dtype() == DType.I32 ? gi.data().get(Tensor.I32, 4L * i) : (int) gi.data().get(Tensor.I64, 8L * i);
+            gIdx = GptqTensors.groupIndex(model.get(prefix + ".g_idx"), in, groups, dir);
         } else {
             int gs = config.groupSize() == -1 ? in : config.groupSize();
             gIdx = new int[in];
             for (int i = 0; i < in; i++) gIdx[i] = i / gs;
+            if (gIdx[in - 1] >= groups) throw bad(sc, "has " + groups + " groups; " + in + " inputs in groups of " + gs + " need more");
         }
-        for (int i = 0; i < in; i++)
-            if (gIdx[i] < 0 || gIdx[i] >= groups) throw bad(model.get(prefix + ".g_idx"), "entry " + i + " is group " + gIdx[i] + " of " + groups);
         int[] codes = GptqPacking.unpackQweight(GptqTensors.toInts(qw), out, in, bits);
         int[] zeros = GptqPacking.unpackQzeros(GptqTensors.toInts(qz), groups, out, bits);
         int maxq = (1 << bits) - 1;

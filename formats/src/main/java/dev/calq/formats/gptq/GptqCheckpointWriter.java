@@ -37,31 +37,44 @@ public final class GptqCheckpointWriter {
     public static List<String> write(Path modelDir, TensorSource source, Map<String, QuantizedLinear> quantized,
                                      GptqQuantizationConfig qc, long maxShardBytes, Path outDir, boolean overwrite) {
         Map<String, Supplier<List<Tensor>>> replacements = new LinkedHashMap<>();
-        Map<String, int[]> shapes = new TreeMap<>();
+        Map<String, int[]> shapes = checkLayers(source, quantized, qc.bits(), qc.groupSize(), qc.sym());
         boolean zeroAtZero = false;
         for (var e : quantized.entrySet()) {
             String name = e.getKey();
             QuantizedLinear q = e.getValue();
-            if (!name.endsWith(".weight")) throw new IllegalArgumentException("not a weight name: " + name);
-            if (q.bits() != qc.bits() || q.groupSize() != qc.groupSize() || q.sym() != qc.sym())
-                throw new IllegalArgumentException(name + ": quantized with other options than the checkpoint's");
-            if (source.contains(name)) {
-                long[] shape = source.get(name).shape();
-                if (shape.length != 2 || shape[0] != q.out() || shape[1] != q.in())
-                    throw new CalqException(name + ": quantized as [" + q.out() + ", " + q.in() + "] but the model's tensor is " + java.util.Arrays.toString(shape));
-            }
             String prefix = name.substring(0, name.length() - ".weight".length());
-            shapes.put(prefix, new int[] {q.out(), q.in()});
             for (int z : q.zeros()) if (z == 0) { zeroAtZero = true; break; }
             replacements.put(name, () -> GptqTensors.build(prefix, q.out(), q.in(), q.bits(), q.codes(), q.scales(), q.zeros(), q.gIdx(), qc.zeroOffset()));
         }
         List<String> warnings = new ArrayList<>(MarlinCompatibility.check(qc, shapes));
-        if (zeroAtZero)
+        if (zeroAtZero && qc.zeroOffset() != 0)
             warnings.add("some zero points are 0, stored as -1 in checkpoint_format gptq (v1); loaders that add 1 back without "
                     + "wrapping to " + qc.bits() + " bits read them as " + (1 << qc.bits()) + " (use symmetric quantization to avoid this)");
         var json = qc.toJson();
         QuantizedCheckpointWriter.write(new QuantizedCheckpointWriter.Plan(modelDir, source, replacements, json,
                 Map.<String, JsonNode>of("quantize_config.json", json.deepCopy()), maxShardBytes), outDir, overwrite);
         return warnings;
+    }
+
+    /**
+     * Checks that every quantized layer is a ".weight" of the source's shape, quantized with these bits, group size and symmetry;
+     * returns the layer shapes by prefix ({out, in}), for the loaders' kernel checks.
+     */
+    public static Map<String, int[]> checkLayers(TensorSource source, Map<String, QuantizedLinear> quantized, int bits, int groupSize, boolean sym) {
+        Map<String, int[]> shapes = new TreeMap<>();
+        for (var e : quantized.entrySet()) {
+            String name = e.getKey();
+            QuantizedLinear q = e.getValue();
+            if (!name.endsWith(".weight")) throw new IllegalArgumentException("not a weight name: " + name);
+            if (q.bits() != bits || q.groupSize() != groupSize || q.sym() != sym)
+                throw new IllegalArgumentException(name + ": quantized with other options than the checkpoint's");
+            if (source.contains(name)) {
+                long[] shape = source.get(name).shape();
+                if (shape.length != 2 || shape[0] != q.out() || shape[1] != q.in())
+                    throw new CalqException(name + ": quantized as [" + q.out() + ", " + q.in() + "] but the model's tensor is " + java.util.Arrays.toString(shape));
+            }
+            shapes.put(name.substring(0, name.length() - ".weight".length()), new int[] {q.out(), q.in()});
+        }
+        return shapes;
     }
 }

@@ -39,4 +39,11 @@ public final class HalfFloats {
         }
         for (; i < count; i++) dst[dstOffset + i] = Float.intBitsToFloat((src.get(Tensor.I16, byteOffset + 2L * i) & 0xffff) << 16);
     }
+
+    /** {@code x} rounded to the nearest bfloat16 (ties to even), as a float; NaN stays NaN. */
+    public static float roundToBf16(float x) {
+        if (Float.isNaN(x)) return x;
+        int u = Float.floatToRawIntBits(x);
+        return Float.intBitsToFloat((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000);
+    }
 }
