@@ -81,11 +81,7 @@ public final class GptqQuantizer {
                 for (int r = from; r < to; r++)
                     rowLoss[r] += quantizeRowBlock(w, r * in, b1, count, in, u, encoder, r, err, r * count);
             });
-            if (i2 < in) {
-                // W[:, i2:] -= Err1 . U[i1:i2, i2:]  (as C += (-Err1) . U)
-                for (int k = 0; k < out * count; k++) err[k] = -err[k];
-                MatMul.mul(err, 0, count, u, i1 * in + i2, in, w, i2, in, out, in - i2, count, true);
-            }
+            if (i2 < in) lazyUpdate(w, out, in, u, err, i1, i2);
         }
         double loss = 0;
         for (double l : rowLoss) loss += l;
@@ -102,7 +98,6 @@ public final class GptqQuantizer {
     private static double quantizeRowBlock(float[] w, int row, int i1, int count, int in, float[] u, ColumnEncoder<?> encoder,
                                            int r, float[] err, int errOff) {
         double loss = 0;
-        int lanes = F.length();
         for (int i = 0; i < count; i++) {
             int col = i1 + i;
             float x = w[row + col];
@@ -111,14 +106,27 @@ public final class GptqQuantizer {
             float e = (x - q) / d;
             loss += (double) (x - q) * (x - q) / ((double) d * d) / 2;
             err[errOff + i] = e;
-            // w[row, col+1 .. i2) -= e * U[col, col+1 .. i2)
-            int j = col + 1, end = i1 + count, ub = col * in;
-            FloatVector ev = FloatVector.broadcast(F, -e);
-            for (; j + lanes <= end; j += lanes) {
-                FloatVector.fromArray(F, u, ub + j).fma(ev, FloatVector.fromArray(F, w, row + j)).intoArray(w, row + j);
-            }
-            for (; j < end; j++) w[row + j] = Math.fma(-e, u[ub + j], w[row + j]);
+            pushError(w, row, col, i1 + count, e, u, in);
         }
         return loss;
     }
+
+    /** w[row, col+1 .. end) -= e * U[col, col+1 .. end): one column's scaled error onto the row's later block columns. */
+    static void pushError(float[] w, int row, int col, int end, float e, float[] u, int in) {
+        int lanes = F.length();
+        int j = col + 1, ub = col * in;
+        FloatVector ev = FloatVector.broadcast(F, -e);
+        for (; j + lanes <= end; j += lanes) {
+            FloatVector.fromArray(F, u, ub + j).fma(ev, FloatVector.fromArray(F, w, row + j)).intoArray(w, row + j);
+        }
+        for (; j < end; j++) w[row + j] = Math.fma(-e, u[ub + j], w[row + j]);
+    }
+
+    /** The lazy batch update W[:, i2:] -= Err . U[i1:i2, i2:] (as C += (-Err) . U); negates err. */
+    static void lazyUpdate(float[] w, int out, int in, float[] u, float[] err, int i1, int i2) {
+        int count = i2 - i1;
+        for (int k = 0; k < out * count; k++) err[k] = -err[k];
+        MatMul.mul(err, 0, count, u, i1 * in + i2, in, w, i2, in, out, in - i2, count, true);
+    }
+
 }

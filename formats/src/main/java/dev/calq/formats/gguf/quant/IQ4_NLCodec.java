@@ -4,10 +4,19 @@ package dev.calq.formats.gguf.quant;
  * IQ4_NL: blocks of 32 weights as fp16 d then 16 bytes of table indices (byte j: weight j low nibble, weight
  * j+16 high); weight = d * table[index], the table being {@link Iq4Search#VALUES}.
  */
-final class IQ4_NLCodec extends RowCodec {
+final class IQ4_NLCodec extends GridCodec {
     private static final int BYTES = 18;
 
-    IQ4_NLCodec() { super(GgmlType.IQ4_NL); }
+    IQ4_NLCodec() { super(GgmlType.IQ4_NL, Iq4Search.levelValues()); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        java.util.Arrays.fill(step, 0, 32, QuantMath.getHalf(in, o));
+        java.util.Arrays.fill(offset, 0, 32, 0f);
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { Iq4Search.packIndices(levels, 1, out, o + 2); }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {

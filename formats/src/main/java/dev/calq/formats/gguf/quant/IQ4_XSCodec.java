@@ -7,10 +7,28 @@ import static dev.calq.formats.gguf.quant.KLayout.QK_K;
  * block j's scale), 4 bytes scales_l (low nibble of block 2k's scale, high nibble of block 2k+1's), then 128
  * bytes of table indices laid out per 32 weights as in IQ4_NL; weight = d * (scale_j - 32) * table[index].
  */
-final class IQ4_XSCodec extends RowCodec {
+final class IQ4_XSCodec extends GridCodec {
     private static final int BYTES = 136;
 
-    IQ4_XSCodec() { super(GgmlType.IQ4_XS); }
+    IQ4_XSCodec() { super(GgmlType.IQ4_XS, Iq4Search.levelValues()); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        float d = QuantMath.getHalf(in, o);
+        int scalesH = QuantMath.getShort(in, o + 2) & 0xffff;
+        for (int ib = 0; ib < 8; ib++) {
+            java.util.Arrays.fill(step, 32 * ib, 32 * ib + 32, d * (scale(in, o, scalesH, ib) - 32));
+        }
+        java.util.Arrays.fill(offset, 0, QK_K, 0f);
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { Iq4Search.packIndices(levels, 8, out, o + 8); }
+
+    /** The stored 6-bit scale (+32) of block ib. */
+    private static int scale(byte[] in, int o, int scalesH, int ib) {
+        return (((in[o + 4 + ib / 2] & 0xff) >> (4 * (ib % 2))) & 0xf) | (((scalesH >> (2 * ib)) & 3) << 4);
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -28,8 +46,7 @@ final class IQ4_XSCodec extends RowCodec {
             float d = QuantMath.getHalf(in, o);
             int scalesH = QuantMath.getShort(in, o + 2) & 0xffff;
             for (int ib = 0; ib < 8; ib++) {
-                int ls = (((in[o + 4 + ib / 2] & 0xff) >> (4 * (ib % 2))) & 0xf) | (((scalesH >> (2 * ib)) & 3) << 4);
-                float dl = d * (ls - 32);
+                float dl = d * (scale(in, o, scalesH, ib) - 32);
                 int yb = yOff + QK_K * b + 32 * ib;
                 for (int j = 0; j < 16; j++) {
                     int q = in[o + 8 + 16 * ib + j] & 0xff;

@@ -82,8 +82,20 @@ final class Iq4Search {
             float id = scales[0] != 0 ? 1 / scales[0] : 0;
             for (int j = 0; j < size; j++) L[j] = (byte) ScaleSearch.bestIndex(VALUES, id * x[xo + j]);
         }
-        for (int i = 0; i < size / 32; i++) {
-            for (int j = 0; j < 16; j++) out[qsOff + 16 * i + j] = (byte) (L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+        packIndices(L, size / 32, out, qsOff);
+    }
+
+    /** Table indices of {@code blocks} blocks of 32 as nibbles at {@code o} (per block, byte j: weights j and j+16). */
+    static void packIndices(byte[] L, int blocks, byte[] out, int o) {
+        for (int i = 0; i < blocks; i++) {
+            for (int j = 0; j < 16; j++) out[o + 16 * i + j] = (byte) (L[32 * i + j] | (L[32 * i + 16 + j] << 4));
         }
+    }
+
+    /** The table as floats, in index order. */
+    static float[] levelValues() {
+        float[] v = new float[VALUES.length];
+        for (int k = 0; k < v.length; k++) v[k] = VALUES[k];
+        return v;
     }
 }

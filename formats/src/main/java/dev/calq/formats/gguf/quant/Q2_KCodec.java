@@ -8,10 +8,24 @@ import static dev.calq.formats.gguf.quant.QuantMath.nearestInt;
  * high nibble minimum), 64 bytes of 2-bit levels ({@link KLayout#pack2Bit}), fp16 d, fp16 dmin;
  * weight = d * scale_j * q - dmin * min_j.
  */
-final class Q2_KCodec extends RowCodec {
+final class Q2_KCodec extends GridCodec {
     private static final int BYTES = 84;
 
-    Q2_KCodec() { super(GgmlType.Q2_K); }
+    Q2_KCodec() { super(GgmlType.Q2_K, range(0, 3)); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        float d = QuantMath.getHalf(in, o + 80);
+        float min = QuantMath.getHalf(in, o + 82);
+        for (int j = 0; j < 16; j++) {
+            int sc = in[o + j] & 0xff;
+            java.util.Arrays.fill(step, 16 * j, 16 * j + 16, d * (sc & 0xf));
+            java.util.Arrays.fill(offset, 16 * j, 16 * j + 16, -(min * (sc >> 4)));
+        }
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { KLayout.pack2Bit(levels, out, o + 16); }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {

@@ -9,14 +9,36 @@ import static dev.calq.formats.gguf.quant.QuantMath.nearestInt;
  * (stored +32: low nibbles of scales 0-7 and 8-15 in the low and high halves of bytes 0-7, top two bits of
  * scale j in bits 2(j/4) of byte 8 + j%4), fp16 d; weight = d * (scale_j - 32) * (level - 4).
  */
-final class Q3_KCodec extends RowCodec {
+final class Q3_KCodec extends GridCodec {
     private static final int BYTES = 110;
     private static final int HMASK = 0;
     private static final int QS = 32;
     private static final int SCALES = 96;
     private static final int D = 108;
 
-    Q3_KCodec() { super(GgmlType.Q3_K); }
+    Q3_KCodec() { super(GgmlType.Q3_K, range(-4, 3)); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        float dAll = QuantMath.getHalf(in, o + D);
+        for (int j = 0; j < 16; j++) java.util.Arrays.fill(step, 16 * j, 16 * j + 16, dAll * (getScale(in, o, j) - 32));
+        java.util.Arrays.fill(offset, 0, QK_K, 0f);
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { packLevelBits(levels.clone(), out, o); }
+
+    /** The high bits into hmask and the low two bits into the 2-bit planes; L (levels 0..7) is left holding the low bits. */
+    private static void packLevelBits(byte[] L, byte[] out, int o) {
+        for (int k = 0; k < 32; k++) out[o + HMASK + k] = 0;
+        for (int j = 0; j < QK_K; j++) {
+            if (L[j] > 3) {
+                out[o + HMASK + j % 32] |= (byte) (1 << (j / 32));
+                L[j] -= 4;
+            }
+        }
+        KLayout.pack2Bit(L, out, o + QS);
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -72,14 +94,7 @@ final class Q3_KCodec extends RowCodec {
                     L[16 * j + ii] = (byte) (Math.max(-4, Math.min(3, l)) + 4);
                 }
             }
-            for (int k = 0; k < 32; k++) out[o + HMASK + k] = 0;
-            for (int j = 0; j < QK_K; j++) {
-                if (L[j] > 3) {
-                    out[o + HMASK + j % 32] |= (byte) (1 << (j / 32));
-                    L[j] -= 4;
-                }
-            }
-            KLayout.pack2Bit(L, out, o + QS);
+            packLevelBits(L, out, o);
         }
     }
 

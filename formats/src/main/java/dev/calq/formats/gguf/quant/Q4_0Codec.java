@@ -6,11 +6,34 @@ package dev.calq.formats.gguf.quant;
  * of largest magnitude divided by -8 (llama.cpp's reference quantizer); with them, make_qx_quants searches the
  * scale under weights qw_i * sqrt(sigma^2 + x_i^2), sigma^2 being the row's mean square.
  */
-final class Q4_0Codec extends RowCodec {
+final class Q4_0Codec extends GridCodec {
     private static final int QK = 32;
     private static final int BYTES = 18;
 
-    Q4_0Codec() { super(GgmlType.Q4_0); }
+    Q4_0Codec() { super(GgmlType.Q4_0, range(-8, 7)); }
+
+    @Override
+    public void chooseScales(float[] x, int xOff, int ne0, float[] qw, int block, byte[] out, int o) {
+        if (qw == null) {
+            super.chooseScales(x, xOff, ne0, null, block, out, o);
+            return;
+        }
+        WeightedBlocks.quantizeBlock(x, xOff, ne0, qw, block, 8, false, (b, d, m, L) -> pack(d, L, out, o));
+    }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        java.util.Arrays.fill(step, 0, QK, QuantMath.getHalf(in, o));
+        java.util.Arrays.fill(offset, 0, QK, 0f);
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { pack(QuantMath.getHalf(out, o), levels, out, o); }
+
+    private static void pack(float d, byte[] L, byte[] out, int o) {
+        QuantMath.putHalf(out, o, d);
+        for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -18,11 +41,7 @@ final class Q4_0Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        WeightedBlocks.quantize(x, xOff, ne0, qw, 8, false, (b, d, m, L) -> {
-            int o = outOff + b * BYTES;
-            QuantMath.putHalf(out, o, d);
-            for (int j = 0; j < 16; j++) out[o + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
-        });
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 8, false, (b, d, m, L) -> pack(d, L, out, outOff + b * BYTES));
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {

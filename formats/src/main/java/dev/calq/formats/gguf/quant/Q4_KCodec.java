@@ -7,10 +7,22 @@ import static dev.calq.formats.gguf.quant.KLayout.QK_K;
  * ({@link KLayout#packScaleMin6}), then 128 bytes of nibbles: for each 64 weights, byte l holds weight l (low)
  * and weight l+32 (high); weight = d * sc_j * q - dmin * m_j for sub-block j of 32.
  */
-final class Q4_KCodec extends RowCodec {
+final class Q4_KCodec extends GridCodec {
     private static final int BYTES = 144;
 
-    Q4_KCodec() { super(GgmlType.Q4_K); }
+    Q4_KCodec() { super(GgmlType.Q4_K, range(0, 15)); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) { ScaleMinBlock.grid(in, o, step, offset); }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { pack(levels, out, o); }
+
+    private static void pack(byte[] L, byte[] out, int o) {
+        for (int j = 0; j < QK_K; j += 64) {
+            for (int l = 0; l < 32; l++) out[o + 16 + j / 2 + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
+        }
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -19,9 +31,7 @@ final class Q4_KCodec extends RowCodec {
         for (int i = 0; i < ne0 / QK_K; i++) {
             int o = outOff + i * BYTES;
             block.quantize(x, xOff + i * QK_K, qw, i * QK_K, 15, -1.f, 20, L, out, o);
-            for (int j = 0; j < QK_K; j += 64) {
-                for (int l = 0; l < 32; l++) out[o + 16 + j / 2 + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
-            }
+            pack(L, out, o);
         }
     }
 

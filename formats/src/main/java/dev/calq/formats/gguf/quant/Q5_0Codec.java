@@ -6,11 +6,29 @@ package dev.calq.formats.gguf.quant;
  * Without importance weights d is the signed weight of largest magnitude over -16; with them,
  * make_qx_quants searches it under weights qw_i * sqrt(sigma^2 + x_i^2).
  */
-final class Q5_0Codec extends RowCodec {
+final class Q5_0Codec extends GridCodec {
     private static final int QK = 32;
     private static final int BYTES = 22;
 
-    Q5_0Codec() { super(GgmlType.Q5_0); }
+    Q5_0Codec() { super(GgmlType.Q5_0, range(-16, 15)); }
+
+    @Override
+    public void chooseScales(float[] x, int xOff, int ne0, float[] qw, int block, byte[] out, int o) {
+        if (qw == null) {
+            super.chooseScales(x, xOff, ne0, null, block, out, o);
+            return;
+        }
+        WeightedBlocks.quantizeBlock(x, xOff, ne0, qw, block, 16, false, (b, d, m, L) -> pack(d, L, out, o));
+    }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        java.util.Arrays.fill(step, 0, QK, QuantMath.getHalf(in, o));
+        java.util.Arrays.fill(offset, 0, QK, 0f);
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { packBits(levels, out, o + 2); }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {

@@ -5,11 +5,35 @@ package dev.calq.formats.gguf.quant;
  * of low nibbles (the Q5_0 bit layout); weight = q * d + m. Without importance weights d = (max - min) / 31 and
  * m = min; with them, make_qkx3_quants searches scale and offset under weights qw_i * sqrt(sigma^2 + x_i^2).
  */
-final class Q5_1Codec extends RowCodec {
+final class Q5_1Codec extends GridCodec {
     private static final int QK = 32;
     private static final int BYTES = 24;
 
-    Q5_1Codec() { super(GgmlType.Q5_1); }
+    Q5_1Codec() { super(GgmlType.Q5_1, range(0, 31)); }
+
+    @Override
+    public void chooseScales(float[] x, int xOff, int ne0, float[] qw, int block, byte[] out, int o) {
+        if (qw == null) {
+            super.chooseScales(x, xOff, ne0, null, block, out, o);
+            return;
+        }
+        WeightedBlocks.quantizeBlock(x, xOff, ne0, qw, block, 31, true, (b, d, m, L) -> pack(d, m, L, out, o));
+    }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        java.util.Arrays.fill(step, 0, QK, QuantMath.getHalf(in, o));
+        java.util.Arrays.fill(offset, 0, QK, QuantMath.getHalf(in, o + 2));
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { Q5_0Codec.packBits(levels, out, o + 4); }
+
+    private static void pack(float d, float m, byte[] L, byte[] out, int o) {
+        QuantMath.putHalf(out, o, d);
+        QuantMath.putHalf(out, o + 2, m);
+        Q5_0Codec.packBits(L, out, o + 4);
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -17,12 +41,7 @@ final class Q5_1Codec extends RowCodec {
             encodeReference(x, xOff, ne0, out, outOff);
             return;
         }
-        WeightedBlocks.quantize(x, xOff, ne0, qw, 31, true, (b, d, m, L) -> {
-            int o = outOff + b * BYTES;
-            QuantMath.putHalf(out, o, d);
-            QuantMath.putHalf(out, o + 2, m);
-            Q5_0Codec.packBits(L, out, o + 4);
-        });
+        WeightedBlocks.quantize(x, xOff, ne0, qw, 31, true, (b, d, m, L) -> pack(d, m, L, out, outOff + b * BYTES));
     }
 
     private static void encodeReference(float[] x, int xOff, int ne0, byte[] out, int outOff) {

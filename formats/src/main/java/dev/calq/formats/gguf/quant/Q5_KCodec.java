@@ -7,10 +7,29 @@ import static dev.calq.formats.gguf.quant.KLayout.QK_K;
  * bytes qh of fifth bits (bit 2k of byte l is the high bit of weight 64k + l, bit 2k+1 that of weight
  * 64k + 32 + l), then 128 bytes of low nibbles laid out as in Q4_K; weight = d * sc_j * q - dmin * m_j.
  */
-final class Q5_KCodec extends RowCodec {
+final class Q5_KCodec extends GridCodec {
     private static final int BYTES = 176;
 
-    Q5_KCodec() { super(GgmlType.Q5_K); }
+    Q5_KCodec() { super(GgmlType.Q5_K, range(0, 31)); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) { ScaleMinBlock.grid(in, o, step, offset); }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { pack(levels, out, o); }
+
+    private static void pack(byte[] L, byte[] out, int o) {
+        for (int k = 0; k < 32; k++) out[o + 16 + k] = 0;
+        for (int n = 0; n < QK_K; n += 64) {
+            int shift = n / 32;
+            for (int j = 0; j < 32; j++) {
+                int l1 = L[n + j];
+                int l2 = L[n + j + 32];
+                out[o + 16 + j] |= (byte) (((l1 >> 4) << shift) | ((l2 >> 4) << (shift + 1)));
+                out[o + 48 + n / 2 + j] = (byte) ((l1 & 0xf) | ((l2 & 0xf) << 4));
+            }
+        }
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -19,16 +38,7 @@ final class Q5_KCodec extends RowCodec {
         for (int i = 0; i < ne0 / QK_K; i++) {
             int o = outOff + i * BYTES;
             block.quantize(x, xOff + i * QK_K, qw, i * QK_K, 31, -0.5f, 15, L, out, o);
-            for (int k = 0; k < 32; k++) out[o + 16 + k] = 0;
-            for (int n = 0; n < QK_K; n += 64) {
-                int shift = n / 32;
-                for (int j = 0; j < 32; j++) {
-                    int l1 = L[n + j];
-                    int l2 = L[n + j + 32];
-                    out[o + 16 + j] |= (byte) (((l1 >> 4) << shift) | ((l2 >> 4) << (shift + 1)));
-                    out[o + 48 + n / 2 + j] = (byte) ((l1 & 0xf) | ((l2 & 0xf) << 4));
-                }
-            }
+            pack(L, out, o);
         }
     }
 

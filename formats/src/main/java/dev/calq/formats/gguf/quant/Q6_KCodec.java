@@ -11,13 +11,39 @@ import static dev.calq.formats.gguf.quant.QuantMath.nearestInt;
  * the top bits of weights l, l+32, l+64, l+96 at bit positions 0, 2, 4, 6.
  * Importance weights enter make_qx_quants directly (llama.cpp does not use the sigma term for this type).
  */
-final class Q6_KCodec extends RowCodec {
+final class Q6_KCodec extends GridCodec {
     private static final int BYTES = 210;
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    Q6_KCodec() { super(GgmlType.Q6_K); }
+    Q6_KCodec() { super(GgmlType.Q6_K, range(-32, 31)); }
+
+    @Override
+    public void grid(byte[] in, int o, float[] step, float[] offset) {
+        float d = QuantMath.getHalf(in, o + D);
+        for (int j = 0; j < 16; j++) java.util.Arrays.fill(step, 16 * j, 16 * j + 16, d * in[o + SCALES + j]);
+        java.util.Arrays.fill(offset, 0, QK_K, 0f);
+    }
+
+    @Override
+    public void packLevels(byte[] levels, byte[] out, int o) { pack(levels, out, o); }
+
+    private static void pack(byte[] L, byte[] out, int o) {
+        for (int j = 0; j < QK_K; j += 128) {
+            int ql = o + j / 2;
+            int qh = o + QH + j / 4;
+            for (int l = 0; l < 32; l++) {
+                int q1 = L[j + l];
+                int q2 = L[j + l + 32];
+                int q3 = L[j + l + 64];
+                int q4 = L[j + l + 96];
+                out[ql + l] = (byte) ((q1 & 0xf) | ((q3 & 0xf) << 4));
+                out[ql + l + 32] = (byte) ((q2 & 0xf) | ((q4 & 0xf) << 4));
+                out[qh + l] = (byte) ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+            }
+        }
+    }
 
     @Override
     void encodeRow(float[] x, int xOff, int ne0, float[] qw, byte[] out, int outOff) {
@@ -53,19 +79,7 @@ final class Q6_KCodec extends RowCodec {
                     L[16 * j + ii] = (byte) (Math.max(-32, Math.min(31, l)) + 32);
                 }
             }
-            for (int j = 0; j < QK_K; j += 128) {
-                int ql = o + j / 2;
-                int qh = o + QH + j / 4;
-                for (int l = 0; l < 32; l++) {
-                    int q1 = L[j + l];
-                    int q2 = L[j + l + 32];
-                    int q3 = L[j + l + 64];
-                    int q4 = L[j + l + 96];
-                    out[ql + l] = (byte) ((q1 & 0xf) | ((q3 & 0xf) << 4));
-                    out[ql + l + 32] = (byte) ((q2 & 0xf) | ((q4 & 0xf) << 4));
-                    out[qh + l] = (byte) ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
-                }
-            }
+            pack(L, out, o);
         }
     }
 

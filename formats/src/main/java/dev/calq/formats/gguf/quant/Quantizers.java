@@ -46,6 +46,15 @@ public final class Quantizers {
         return c;
     }
 
+    /** Whether GPTQ can run inside this type (its codec is split into scale choice and coding under fixed scales). */
+    public static boolean hasBlockGrid(GgmlType type) { return CODECS.get(type) instanceof BlockGrid; }
+
+    /** The scale-choice / fixed-grid seam of a block type; throws IllegalArgumentException for types without one. */
+    public static BlockGrid blockGrid(GgmlType type) {
+        if (CODECS.get(type) instanceof BlockGrid g) return g;
+        throw new IllegalArgumentException("GPTQ cannot run inside ggml type " + type.ggmlName());
+    }
+
     /**
      * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over the
      * common fork-join pool. {@code importance} is null or one weight per column (length ne0).

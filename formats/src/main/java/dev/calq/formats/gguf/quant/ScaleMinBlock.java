@@ -70,6 +70,16 @@ final class ScaleMinBlock {
         }
     }
 
+    /** The per-element grid of the block at {@code o}: element i of sub-block j is dl_j * q - ml_j. */
+    static void grid(byte[] in, int o, float[] step, float[] offset) {
+        float d = QuantMath.getHalf(in, o);
+        float min = QuantMath.getHalf(in, o + 2);
+        for (int j = 0; j < 8; j++) {
+            java.util.Arrays.fill(step, 32 * j, 32 * j + 32, d * KLayout.scale6(in, o + 4, j));
+            java.util.Arrays.fill(offset, 32 * j, 32 * j + 32, -(min * KLayout.min6(in, o + 4, j)));
+        }
+    }
+
     /** Decodes the eight (d * scale, dmin * min) pairs of the block header at {@code o}. */
     static void decodeScales(byte[] in, int o, float[] dl, float[] ml) {
         float d = QuantMath.getHalf(in, o);

@@ -19,17 +19,26 @@ final class WeightedBlocks {
         float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
         float[] weight = new float[QK];
         byte[] L = new byte[QK];
-        float[] min = new float[1];
+        for (int b = 0; b < ne0 / QK; b++) block(x, xOff, b, qw, sigma2, nmax, withMin, weight, L, packer);
+    }
+
+    /** Block {@code b} alone, with sigma^2 from the whole row as it is now (the seam GPTQ uses). */
+    static void quantizeBlock(float[] x, int xOff, int ne0, float[] qw, int b, int nmax, boolean withMin, Packer packer) {
+        float sigma2 = QuantMath.sumSquares(x, xOff, ne0) / ne0;
+        block(x, xOff, b, qw, sigma2, nmax, withMin, new float[QK], new byte[QK], packer);
+    }
+
+    private static void block(float[] x, int xOff, int b, float[] qw, float sigma2, int nmax, boolean withMin,
+                              float[] weight, byte[] L, Packer packer) {
+        int xb = xOff + b * QK;
+        QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
         VectorSearch search = VectorSearch.local();
-        for (int b = 0; b < ne0 / QK; b++) {
-            int xb = xOff + b * QK;
-            QuantMath.importanceWeights(qw, b * QK, x, xb, QK, sigma2, weight);
-            if (withMin) {
-                float d = search.makeQkx(QK, nmax, x, xb, weight, L, 0, min, 0, -0.9f, 0.05f, 36, false);
-                packer.pack(b, d, -min[0], L);
-            } else {
-                packer.pack(b, search.makeQx(QK, nmax, x, xb, L, 0, 1, weight, 0), 0f, L);
-            }
+        if (withMin) {
+            float[] min = new float[1];
+            float d = search.makeQkx(QK, nmax, x, xb, weight, L, 0, min, 0, -0.9f, 0.05f, 36, false);
+            packer.pack(b, d, -min[0], L);
+        } else {
+            packer.pack(b, search.makeQx(QK, nmax, x, xb, L, 0, 1, weight, 0), 0f, L);
         }
     }
 }
