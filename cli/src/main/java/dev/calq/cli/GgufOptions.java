@@ -17,4 +17,6 @@ final class GgufOptions {
     Path imatrixOutput;
 
     @Mixin MixFlags mixFlags = new MixFlags();
+
+    @Mixin TargetOptions target = new TargetOptions();
 }

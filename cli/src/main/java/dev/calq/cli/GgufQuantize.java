@@ -19,6 +19,7 @@ final class GgufQuantize {
     private GgufQuantize() {}
 
     static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
+        if (gguf.target.given()) return TargetQuantize.run(model, output, calibration, gguf, overwrite, log);
         QuantMix mix = QuantMix.forName(gguf.type);
         boolean hasImatrix = gguf.imatrix != null || calibration.given();
         MixChooser chooser = GgufConverter.mixChooser(model, mix, gguf.mixFlags.options(), hasImatrix);
