@@ -9,6 +9,7 @@ import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.gptq.sensitivity.GainPoint;
+import dev.calq.gptq.sensitivity.SensitivityMeasurement;
 import dev.calq.gptq.sensitivity.SensitivityTable;
 import dev.calq.gptq.sensitivity.TensorSensitivity;
 import dev.calq.gptq.sensitivity.TypeAllocator;
@@ -73,6 +74,22 @@ final class SensitivityReport {
         }
         AtomicOutput.commit(tmp, dir, overwrite);
         log.println("wrote the sensitivity report to " + dir + " (sensitivity.csv, sensitivity.json, heatmap.png, size-kl.png)");
+    }
+
+    /** Reads the table back from a report's sensitivity.json (or the report folder), to choose more targets without a pass. */
+    static SensitivityTable read(Path jsonOrDir) {
+        Path json = Files.isDirectory(jsonOrDir) ? jsonOrDir.resolve("sensitivity.json") : jsonOrDir;
+        try {
+            ObjectMapper m = new ObjectMapper();
+            com.fasterxml.jackson.databind.JsonNode root = m.readTree(json.toFile());
+            if (root == null || !root.has("tensors") || !root.has("gainPoints"))
+                throw new CalqException(json + ": not a calq sensitivity.json (no tensors / gainPoints)");
+            List<TensorSensitivity> tensors = m.convertValue(root.get("tensors"), new com.fasterxml.jackson.core.type.TypeReference<List<TensorSensitivity>>() {});
+            List<GainPoint> points = m.convertValue(root.get("gainPoints"), new com.fasterxml.jackson.core.type.TypeReference<List<GainPoint>>() {});
+            return new SensitivityTable(SensitivityMeasurement.withGains(tensors, points), points, root.path("probePositions").asInt(), root.path("seconds").asDouble());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CalqException(json + ": cannot read the sensitivity table: " + e.getMessage().lines().findFirst().orElse(""));
+        }
     }
 
     static String csv(SensitivityTable table) {

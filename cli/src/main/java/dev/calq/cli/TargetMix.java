@@ -7,6 +7,7 @@ import dev.calq.formats.gguf.mix.MixChooser;
 import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
 import dev.calq.gptq.sensitivity.SensitivityTable;
 import dev.calq.gptq.sensitivity.TensorSensitivity;
 import dev.calq.gptq.sensitivity.TypeAllocator;
@@ -69,6 +70,30 @@ final class TargetMix {
     }
 
     private TargetMix() {}
+
+    /**
+     * Refuses, before any measurement, a target that even the smallest candidate types exceed: sizes depend on the
+     * shapes alone. The tensors counted are those the base mix quantizes.
+     */
+    static void checkReachable(Path model, Path output, QuantMix base, List<GgmlType> candidates, Target target) {
+        GgufConverter.Result plan = GgufConverter.dryRun(model, output, GgufConverter.mixChooser(model, base, MixOptions.NONE, true));
+        long smallest = plan.fileBytes(), tensorBytes = 0, elements = 0;
+        for (GgufConverter.ConvertedTensor t : plan.tensors()) {
+            elements += t.elements();
+            long min = t.bytes();
+            if (t.type().blockSize() > 1) {
+                for (GgmlType c : candidates)
+                    if (Quantizers.supports(c) && t.ne()[0] % c.blockSize() == 0) min = Math.min(min, t.elements() / t.ne()[0] * c.rowBytes(t.ne()[0]));
+            }
+            smallest -= t.bytes() - min;
+            tensorBytes += min;
+        }
+        double reach = target.bySize() ? smallest : 8.0 * tensorBytes / elements;
+        double limit = target.bySize() ? target.fileBytes() : target.bitsPerWeight();
+        if (reach > limit)
+            throw new CalqException(String.format(Locale.ROOT, "the size target %s is below the smallest file the candidate types make (%s); the smallest types need more",
+                    target.describe(), target.bySize() ? smallest + " bytes" : String.format(Locale.ROOT, "%.3f bits per weight", reach)));
+    }
 
     static Choice choose(Path model, Path output, QuantMix base, SensitivityTable table, Target target) {
         Baseline b = Baseline.of(model, output, base, table);

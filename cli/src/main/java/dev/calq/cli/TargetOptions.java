@@ -13,6 +13,9 @@ final class TargetOptions {
 
     @picocli.CommandLine.Mixin SensitivityOptions sensitivity = new SensitivityOptions();
 
+    @Option(names = "--sensitivity", paramLabel = "FILE", description = "Reuse a sensitivity.json (or report folder) of calq sensitivity / --report instead of measuring; pass the --imatrix it was measured with.")
+    Path sensitivityTable;
+
     @Option(names = "--tensor-types-output", paramLabel = "FILE", description = "Where to save the chosen types as a --tensor-type-file (default: OUTPUT.tensor-types.txt).")
     Path tensorTypesOutput;
 

@@ -6,6 +6,7 @@ import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -36,12 +37,18 @@ final class TargetQuantize {
         }
         PrintWriter out = new PrintWriter(System.out, true);
         long t0 = System.nanoTime();
+        TargetMix.checkReachable(model, output, base, opts.sensitivity.candidates(), target);
         SensitivityPass.Result s;
-        try (LoadedModel loaded = ModelLoader.load(model)) {
-            s = SensitivityPass.run(loaded, calibration, gguf.imatrix, opts.sensitivity.candidates(), opts.sensitivity.gain(),
-                    opts.sensitivity.probeChunks, log);
+        if (opts.sensitivityTable != null) {
+            if (gguf.imatrix == null) throw new CalqException("--sensitivity needs the --imatrix the table was measured with");
+            s = new SensitivityPass.Result(SensitivityReport.read(opts.sensitivityTable), ImportanceMatrix.read(gguf.imatrix), 0, 0);
+        } else {
+            try (LoadedModel loaded = ModelLoader.load(model)) {
+                s = SensitivityPass.run(loaded, calibration, gguf.imatrix, opts.sensitivity.candidates(), opts.sensitivity.gain(),
+                        opts.sensitivity.probeChunks, log);
+            }
+            if (gguf.imatrixOutput != null && gguf.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
         }
-        if (gguf.imatrixOutput != null && gguf.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
         TargetMix.Choice c = TargetMix.choose(model, output, base, s.table(), target);
         TargetMix.print(out, s.table(), c);
         if (opts.report != null) SensitivityReport.write(opts.report, model, output, s.table(), overwrite, log);

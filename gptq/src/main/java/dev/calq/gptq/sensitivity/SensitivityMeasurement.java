@@ -30,7 +30,7 @@ import java.util.TreeSet;
  *   <li>decoder projections: the Hessian-weighted output error E = tr(dW H dW^T), H = X^T X of the layer input over
  *   the calibration pass, dW the codec's error. The KL divergence is taken as proportional to E, with a gain per
  *   projection kind measured by quantizing one tensor alone (to {@code gainType}) in the first, middle and last layer
- *   and comparing the whole model's KL divergence on the probe with E; layers between are interpolated linearly.</li>
+ *   and comparing the whole model's KL divergence on the probe with E; layers between are interpolated geometrically.</li>
  *   <li>output and token_embd (no layer input Hessian is gathered for them; they are two tensors in any model): every
  *   candidate type measured end to end on the probe.</li>
  * </ul>
@@ -69,13 +69,8 @@ public final class SensitivityMeasurement {
 
         List<GainPoint> points = new ArrayList<>();
         TreeSet<Integer> gainLayers = new TreeSet<>(List.of(0, layers / 2, layers - 1));
-        Map<Projection, double[]> gains = new EnumMap<>(Projection.class); // per layer, interpolated
         for (Projection p : Projection.values()) {
-            double[] g = new double[layers];
-            int[] at = gainLayers.stream().mapToInt(Integer::intValue).toArray();
-            double[] measured = new double[at.length];
-            for (int i = 0; i < at.length; i++) {
-                int l = at[i];
+            for (int l : gainLayers) {
                 String name = LlamaTensorNames.toGguf(p.weightName(l));
                 TypeCost c = pick(errors.get(name), gainType);
                 float[] w = weights.get(name);
@@ -85,26 +80,44 @@ public final class SensitivityMeasurement {
                 model.setWeight(l, p, w);
                 GainPoint gp = new GainPoint(name, kindOf(name), l, c.type(), c.hessianError(), kl);
                 points.add(gp);
-                measured[i] = gp.gain();
                 log.printf(Locale.ROOT, "sensitivity: %s alone at %s: E %.4g, KL %.5f, gain %.4g%n", name, c.type().name(), c.hessianError(), kl, gp.gain());
             }
-            for (int l = 0; l < layers; l++) g[l] = interpolate(at, measured, l);
-            gains.put(p, g);
         }
         for (int l = 0; l < layers; l++) {
             for (Projection p : Projection.values()) {
                 String name = LlamaTensorNames.toGguf(p.weightName(l));
-                double g = gains.get(p)[l];
-                List<TypeCost> costs = new ArrayList<>();
-                for (TypeCost c : errors.get(name)) costs.add(new TypeCost(c.type(), c.bytes(), c.hessianError(), c.relativeError(), g * c.hessianError()));
-                tensors.add(new TensorSensitivity(name, kindOf(name), l, model.outFeatures(p), model.inFeatures(p), g, sorted(costs)));
+                tensors.add(new TensorSensitivity(name, kindOf(name), l, model.outFeatures(p), model.inFeatures(p), Double.NaN, sorted(errors.get(name))));
             }
         }
+        tensors = withGains(tensors, points);
 
         boolean tied = model.lmHead().weight() == model.embeddings();
         tensors.add(0, measureEmbeddings(model, imatrix, candidates, probe, tied, log));
         if (!tied) tensors.add(measureOutput(model, imatrix, candidates, probe, log));
         return new SensitivityTable(tensors, points, probe.positions(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * The decoder tensors' gains and predicted KL from the substitutions of their kind (interpolated over layers);
+     * tensors measured end to end (layer -1) are kept as they are. A saved table is re-predicted with this on load.
+     */
+    public static List<TensorSensitivity> withGains(List<TensorSensitivity> tensors, List<GainPoint> points) {
+        List<TensorSensitivity> out = new ArrayList<>();
+        for (TensorSensitivity t : tensors) {
+            if (t.layer() < 0) {
+                out.add(t);
+                continue;
+            }
+            List<GainPoint> kind = points.stream().filter(g -> g.kind().equals(t.kind())).sorted(Comparator.comparingInt(GainPoint::layer)).toList();
+            if (kind.isEmpty()) throw new CalqException(t.name() + ": no substitution of kind " + t.kind() + " was measured");
+            int[] at = kind.stream().mapToInt(GainPoint::layer).toArray();
+            double[] g = kind.stream().mapToDouble(GainPoint::gain).toArray();
+            double gain = interpolate(at, g, t.layer());
+            List<TypeCost> costs = new ArrayList<>();
+            for (TypeCost c : t.costs()) costs.add(new TypeCost(c.type(), c.bytes(), c.hessianError(), c.relativeError(), gain * c.hessianError()));
+            out.add(new TensorSensitivity(t.name(), t.kind(), t.layer(), t.rows(), t.cols(), gain, costs));
+        }
+        return out;
     }
 
     private static TensorSensitivity measureOutput(LlamaModel model, ImportanceMatrix imatrix, List<GgmlType> candidates, KlProbe probe, PrintStream log) {
@@ -175,13 +188,18 @@ public final class SensitivityMeasurement {
         return Quantizers.dequantize(t, Quantizers.quantize(t, w, rows, cols, importance), rows, cols);
     }
 
-    /** Linear interpolation of the measured gains between the measured layers, constant beyond them. */
+    /**
+     * Interpolation of the measured gains between the measured layers, constant beyond them: geometric (linear in
+     * log gain, as gains of one kind differ by orders of magnitude across depth) when both ends are positive.
+     */
     static double interpolate(int[] at, double[] values, int layer) {
         if (layer <= at[0]) return values[0];
         for (int i = 1; i < at.length; i++) {
-            if (layer <= at[i]) {
+            if (layer == at[i]) return values[i];
+            if (layer < at[i]) {
                 double f = (double) (layer - at[i - 1]) / (at[i] - at[i - 1]);
-                return values[i - 1] + f * (values[i] - values[i - 1]);
+                double a = values[i - 1], b = values[i];
+                return a > 0 && b > 0 ? Math.exp(Math.log(a) + f * (Math.log(b) - Math.log(a))) : a + f * (b - a);
             }
         }
         return values[at.length - 1];

@@ -35,12 +35,13 @@ class SensitivityMeasurementTest {
     @Test
     void gainsInterpolateBetweenMeasuredLayers() {
         int[] at = {0, 4, 7};
-        double[] g = {1, 5, 2};
+        double[] g = {1, 16, 2};
         assertEquals(1, SensitivityMeasurement.interpolate(at, g, 0));
-        assertEquals(3, SensitivityMeasurement.interpolate(at, g, 2), 1e-12);
-        assertEquals(5, SensitivityMeasurement.interpolate(at, g, 4));
-        assertEquals(4, SensitivityMeasurement.interpolate(at, g, 5), 1e-12);
+        assertEquals(4, SensitivityMeasurement.interpolate(at, g, 2), 1e-12, "geometric: sqrt(1 * 16)");
+        assertEquals(16, SensitivityMeasurement.interpolate(at, g, 4));
+        assertEquals(16 * Math.pow(2.0 / 16, 1.0 / 3), SensitivityMeasurement.interpolate(at, g, 5), 1e-12);
         assertEquals(2, SensitivityMeasurement.interpolate(at, g, 7));
+        assertEquals(0.5, SensitivityMeasurement.interpolate(new int[] {0, 2}, new double[] {0, 1}, 1), 1e-12, "linear with a zero end");
         assertEquals(7, SensitivityMeasurement.interpolate(new int[] {0}, new double[] {7}, 3));
     }
 
