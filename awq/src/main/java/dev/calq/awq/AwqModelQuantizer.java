@@ -37,6 +37,7 @@ import java.util.Set;
  */
 public final class AwqModelQuantizer implements LayerMethod {
     private static final String LAYER_FILE = "awq-layer.safetensors";
+    private static final String FLOAT = ".float", INPUT_SCALES = ".input_scales";
 
     private final LlamaModel model;
     private final GridConfig quant;
@@ -44,6 +45,9 @@ public final class AwqModelQuantizer implements LayerMethod {
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final Map<String, Tensor> scaled = new LinkedHashMap<>();
     private final List<AwqLayerSearch.Report> reports = new ArrayList<>();
+    private final Map<String, float[]> floatWeights = new LinkedHashMap<>();
+    private final Map<String, float[]> inputScales = new LinkedHashMap<>();
+    private boolean keepFloatWeights;
 
     /**
      * @param quant            the grid (AWQ: 4 bits, groups of 128, sym = false for zero points)
@@ -58,10 +62,25 @@ public final class AwqModelQuantizer implements LayerMethod {
                 maxTokensPerSite, width, this::finish);
     }
 
+    /**
+     * Also keep every projection's scaled, clipped float weight (before the grid rounding) and the input scales its
+     * columns were multiplied by: what another encoding of the same pass (a GGUF file) is written from. Call before
+     * the run; costs one float32 copy of the projections.
+     */
+    public AwqModelQuantizer keepFloatWeights() {
+        keepFloatWeights = true;
+        return this;
+    }
+
     private void finish(int layer, AwqBlock block, AwqLayerSearch.Report report) {
         reports.add(report);
+        if (keepFloatWeights) {
+            for (ScaleChoice c : report.scales())
+                for (Projection p : c.group().scaled()) inputScales.put(p.weightName(layer), c.inputScales().clone());
+        }
         for (Projection p : Projection.values()) {
             String name = p.weightName(layer);
+            if (keepFloatWeights) floatWeights.put(name, block.weight(p).clone());
             QuantizedLinear q = Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant);
             quantized.put(name, q);
             block.setWeight(p, q.dequantize());
@@ -84,6 +103,15 @@ public final class AwqModelQuantizer implements LayerMethod {
     public Map<String, Tensor> scaledTensors() { return scaled; }
 
     public List<AwqLayerSearch.Report> reports() { return reports; }
+
+    /** With {@link #keepFloatWeights()}: the scaled, clipped float projections by Hugging Face weight name. */
+    public Map<String, float[]> floatWeights() { return floatWeights; }
+
+    /**
+     * With {@link #keepFloatWeights()}: for each projection whose input columns AWQ scaled, the scale of every column
+     * (its layer now reads the activations divided by them). Projections left unscaled have no entry.
+     */
+    public Map<String, float[]> inputScales() { return inputScales; }
 
     /** One line a layer: the chosen ratio per group (id: no scaling won) with its error against plain RTN's, times. */
     public String reportTable() {
@@ -133,6 +161,10 @@ public final class AwqModelQuantizer implements LayerMethod {
                 w.add(Tensor.ofFloats(n + ".scales", q.scales(), q.scales().length));
                 w.add(ints(n + ".zeros", q.zeros(), q.zeros().length));
                 w.add(ints(n + ".g_idx", q.gIdx(), q.in()));
+                float[] f = floatWeights.get(n);
+                if (f != null) w.add(Tensor.ofFloats(n + FLOAT, f, q.out(), q.in()));
+                float[] s = inputScales.get(n);
+                if (s != null) w.add(Tensor.ofFloats(n + INPUT_SCALES, s, s.length));
             }
             for (Tensor t : scaled.values()) if (t.name().startsWith("model.layers." + layer + ".")) w.add(t);
             w.finish();
@@ -153,6 +185,14 @@ public final class AwqModelQuantizer implements LayerMethod {
                 dl.setWeight(p, q.dequantize());
             }
             for (String name : f.names()) {
+                if (name.endsWith(FLOAT)) {
+                    if (keepFloatWeights) floatWeights.put(name.substring(0, name.length() - FLOAT.length()), f.get(name).toFloatArray());
+                    continue;
+                }
+                if (name.endsWith(INPUT_SCALES)) {
+                    if (keepFloatWeights) inputScales.put(name.substring(0, name.length() - INPUT_SCALES.length()), f.get(name).toFloatArray());
+                    continue;
+                }
                 if (name.endsWith(".codes") || name.endsWith(".scales") || name.endsWith(".zeros") || name.endsWith(".g_idx")) continue;
                 float[] v = f.get(name).toFloatArray();
                 scaled.put(name, Tensor.ofFloats(name, v, v.length));

@@ -20,7 +20,8 @@ public final class QuantizeCpuTime {
     public static void main(String[] args) {
         String[] names = args.length > 0 ? args : new String[] {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
                 "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS", "Q4_0+im", "Q4_1+im", "Q5_0+im", "Q5_1+im",
-                "Q2_K+im", "Q3_K+im", "Q4_K+im", "Q5_K+im", "Q6_K+im", "IQ4_NL+im", "IQ4_XS+im"};
+                "Q2_K+im", "Q3_K+im", "Q4_K+im", "Q5_K+im", "Q6_K+im", "IQ4_NL+im", "IQ4_XS+im", "IQ2_XXS+im", "IQ2_XS+im",
+                "IQ2_S+im", "IQ3_XXS+im", "IQ3_S+im", "IQ1_S+im", "IQ1_M+im"};
         int rows = 64;
         int cols = 4096;
         Random r = new Random(42);

@@ -1,7 +1,7 @@
 package dev.calq.cli;
 
 import dev.calq.formats.gguf.llama.GgufConverter;
-import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintWriter;
@@ -37,15 +37,14 @@ public final class ConvertCommand implements Callable<Integer> {
     boolean overwrite;
 
     @Override public Integer call() {
-        QuantMix mix = QuantMix.forName(type);
-        MixChooser chooser = GgufConverter.mixChooser(model, mix, mixFlags.options(), imatrix != null);
+        GgufJob.Target target = new GgufJob.Target(type, mixFlags.options(), output);
         PrintWriter out = spec.commandLine().getOut();
-        if (mixFlags.dryRun) return GgufMixRun.dryRun(model, output, chooser, imatrix != null, out);
+        if (mixFlags.dryRun) return GgufMixRun.dryRun(model, target, imatrix != null, out);
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.read(imatrix);
         long t0 = System.nanoTime();
-        GgufConverter.Result r = GgufConverter.convert(model, output, chooser, im, overwrite);
+        GgufConverter.Result r = GgufJob.write(model, target, im, overwrite);
         double secs = (System.nanoTime() - t0) / 1e9;
-        printSummary(out, r, mix, secs);
+        printSummary(out, r, target.mix(), secs);
         return 0;
     }
 

@@ -1,7 +1,10 @@
 package dev.calq.cli;
 
 import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.safetensors.SafetensorsModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 
@@ -10,8 +13,16 @@ final class GgufMixRun {
     private GgufMixRun() {}
 
     /** Prints llama-quantize's --dry-run view: tensor -> type, bits per weight and size, then the totals. */
-    static int dryRun(Path model, Path output, MixChooser chooser, boolean hasImatrix, PrintWriter out) {
-        GgufConverter.Result plan = GgufConverter.dryRun(model, output, chooser);
+    static int dryRun(Path model, GgufJob.Target target, boolean hasImatrix, PrintWriter out) {
+        Path output = target.output();
+        GgufConverter.Result plan;
+        MixChooser chooser;
+        ModelConfig cfg = ModelConfig.load(model);
+        try (SafetensorsModel src = SafetensorsModel.open(model)) {
+            GgufConverter.Source source = new GgufConverter.Source(model, cfg, src);
+            chooser = GgufJob.chooser(source, target, hasImatrix);
+            plan = GgufConverter.dryRun(source, output, chooser);
+        }
         out.printf("%-32s %-8s %-16s %8s %12s%n", "tensor", "type", "shape", "bpw", "MiB");
         for (GgufConverter.ConvertedTensor t : plan.tensors()) {
             out.printf("%-32s %-8s %-16s %8.3f %12.3f%n", t.name(), t.type().name(), shape(t.ne()), 8.0 * t.bytes() / t.elements(),

@@ -14,13 +14,24 @@ import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.gguf.llama.LlamaTensorNames;
 import dev.calq.formats.gptq.GptqCheckpointWriter;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.formats.tensor.OverlayTensorSource;
+import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
 import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqMethod;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,7 +52,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder (GPTQ/AWQ) or .gguf file.")
     Path output;
 
-    @Option(names = "--method", defaultValue = "gptq", description = "gptq | rtn | awq (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--method", description = "gptq | rtn | awq (default: rtn for --format gguf, else gptq).")
     Method method;
 
     @Option(names = "--format", description = "gptq | awq | gguf (default: awq for --method awq, else gptq).")
@@ -117,40 +128,66 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream log = System.err;
-        Format fmt = format != null ? format : method == Method.awq ? Format.awq : Format.gptq;
-        if (fmt == Format.gguf) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
-        if (fmt == Format.awq && method != Method.awq) throw new CalqException("--format awq needs --method awq");
+        Method m = method != null ? method : format == Format.gguf ? Method.rtn : Method.gptq;
+        Format fmt = format != null ? format : m == Method.awq ? Format.awq : Format.gptq;
+        List<GgufJob.Target> also = alsoGguf();
+        MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
+        if (gguf.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
+            throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
+        if (gguf.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
+            throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
+        if (fmt == Format.gguf && m == Method.rtn) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
         AtomicOutput.checkTarget(output, overwrite || resume, model);
-        if (method == Method.awq) return awq(fmt, log);
+        for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model);
+        if (m == Method.awq) return awq(fmt, also, log);
         GptqConfig cfg = new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip),
                 actOrder, staticGroups, damp, blockSize, trueSequential);
 
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
-            GptqMethod.Algorithm algo = method == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
+            GptqMethod.Algorithm algo = m == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
             GptqMethod gptq = new GptqMethod(llama, cfg, algo, compareRtn, log);
-            if (method == Method.rtn && !calibration.given()) {
+            ImportanceMatrix im = null;
+            if (m == Method.rtn && !calibration.given()) {
                 RtnWithoutCalibration.quantizeAll(llama, cfg.grid(), gptq);
             } else {
                 Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
                 List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.GPTQ);
                 log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-                runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + compareRtn, log);
+                im = runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + compareRtn, !also.isEmpty(), log);
                 log.print(gptq.errorTable());
             }
             List<String> warnings = GptqCheckpointWriter.write(model, loaded.weights(), gptq.quantized(), cfg.checkpointConfig(),
                     dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
             for (String w : warnings) log.println("warning: " + w);
+            if (!also.isEmpty()) {
+                // GPTQ's error feedback inside llama.cpp's block types is not there yet: the GGUF files hold the
+                // original weights, quantized by the mix with this pass's importance matrix.
+                log.println("note: --also-gguf after " + m + " writes the original weights (llama-quantize's rounding"
+                        + (im != null ? " with this run's importance matrix" : "") + "); GPTQ inside ggml block types is not implemented yet");
+                writeGguf(loaded, loaded.weights(), im, also);
+            }
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (%s %d-bit, group %d, %s) in %.1fs%n", output, method, bits, groupSize,
+        System.out.printf(Locale.ROOT, "wrote %s (%s %d-bit, group %d, %s) in %.1fs%n", output, m, bits, groupSize,
                 cfg.sym() ? "symmetric" : "asymmetric", (System.nanoTime() - start) / 1e9);
         return 0;
     }
 
-    /** AWQ: search, fold and clip per layer through the runner, RTN of the scaled weights, AWQ GEMM or GPTQ output. */
-    private int awq(Format fmt, PrintStream log) {
+    /** The --also-gguf targets, parsed and checked before any work. */
+    private List<GgufJob.Target> alsoGguf() {
+        List<GgufJob.Target> out = new ArrayList<>();
+        for (String spec : gguf.alsoGguf) out.add(GgufJob.Target.parse(spec, gguf.mixFlags.options()));
+        return out;
+    }
+
+    /**
+     * AWQ: search, fold and clip per layer through the runner, then RTN of the scaled weights into an AWQ GEMM or GPTQ
+     * checkpoint, or the scaled float weights into a GGUF mix (with this pass's importance matrix, divided by the
+     * folded scales so that it describes the activations the scaled weights now read); --also-gguf does both.
+     */
+    private int awq(Format fmt, List<GgufJob.Target> also, PrintStream log) {
         if (actOrder) throw new CalqException("--act-order does not apply to AWQ");
         if (fmt == Format.awq && bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + bits + " bits");
         GridConfig cfg = new GridConfig(bits, groupSize, sym != null && sym, mseClip);
@@ -160,6 +197,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CalqException(e.getMessage());
         }
+        List<GgufJob.Target> ggufOut = new ArrayList<>(also);
+        if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output));
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
@@ -167,11 +206,25 @@ public final class QuantizeCommand implements Callable<Integer> {
             List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.AWQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
             AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, awqConfig, awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
-            runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens, log);
+            if (!ggufOut.isEmpty()) awq.keepFloatWeights();
+            ImportanceMatrix im = runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens
+                    + (ggufOut.isEmpty() ? "" : "|float"), !ggufOut.isEmpty(), log);
             log.print(awq.reportTable());
             long shard = dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES;
             if (fmt == Format.awq) awq.writeAwq(model, loaded.weights(), output, overwrite || resume, shard);
-            else for (String w : awq.writeGptq(model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
+            else if (fmt == Format.gptq) for (String w : awq.writeGptq(model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
+            if (!ggufOut.isEmpty()) {
+                OverlayTensorSource scaled = new OverlayTensorSource(loaded.weights());
+                for (var e : awq.floatWeights().entrySet()) {
+                    float[] w = e.getValue();
+                    long[] shape = loaded.weights().get(e.getKey()).shape();
+                    scaled.replace(Tensor.ofFloats(e.getKey(), w, shape));
+                }
+                for (Tensor t : awq.scaledTensors().values()) scaled.replace(t);
+                Map<String, float[]> scales = new LinkedHashMap<>();
+                for (var e : awq.inputScales().entrySet()) scales.put(LlamaTensorNames.toGguf(e.getKey()), e.getValue());
+                writeGguf(loaded, scaled, im.withInputScales(scales), ggufOut);
+            }
         }
         deleteWorkDir();
         System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, fmt, bits, groupSize,
@@ -179,26 +232,46 @@ public final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs the calibration runner with this command's memory and checkpoint options. */
-    CalibrationRunner.Result runLayers(LlamaModel llama, List<int[]> samples, LayerMethod method, String key, PrintStream log) {
+    /** Writes each GGUF target from the open model's folder metadata and {@code weights}. */
+    private void writeGguf(LoadedModel loaded, TensorSource weights, ImportanceMatrix im, List<GgufJob.Target> targets) {
+        if (!"safetensors".equals(loaded.format()))
+            throw CalqException.file(loaded.path(), "a GGUF output needs a Hugging Face model folder (its tokenizer files), not a " + loaded.format() + " model");
+        GgufConverter.Source source = new GgufConverter.Source(loaded.path(), loaded.config(), weights);
+        PrintWriter out = new PrintWriter(System.out, true);
+        for (GgufJob.Target t : targets) {
+            long t0 = System.nanoTime();
+            GgufConverter.Result r = GgufJob.write(source, t, im, overwrite || resume);
+            ConvertCommand.printSummary(out, r, t.mix(), (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /**
+     * Runs the calibration runner with this command's memory and checkpoint options. Returns the importance matrix of
+     * the run's activations when --imatrix-output or {@code wantImatrix} asks for it (written to --imatrix-output), else null.
+     */
+    ImportanceMatrix runLayers(LlamaModel llama, List<int[]> samples, LayerMethod method, String key, boolean wantImatrix, PrintStream log) {
         // --imatrix-output: an importance matrix of the same activations, for a later GGUF with calq or llama-quantize.
-        dev.calq.imatrix.ImatrixAlongside imatrix = gguf.imatrixOutput != null ? new dev.calq.imatrix.ImatrixAlongside(method) : null;
+        dev.calq.imatrix.ImatrixAlongside imatrix = gguf.imatrixOutput != null || wantImatrix ? new dev.calq.imatrix.ImatrixAlongside(method) : null;
         RunnerOptions opts = new RunnerOptions(memoryBudget(), workDir(), resume,
                 model.toAbsolutePath() + "|" + calibration.describe() + "|" + key + "|imatrix=" + (imatrix != null), log);
-        if (imatrix != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model);
         CalibrationRunner runner = new CalibrationRunner(llama, samples, imatrix != null ? imatrix : method, opts);
         CalibrationRunner.Result r = runner.run();
+        ImportanceMatrix im = null;
         if (imatrix != null) {
-            dev.calq.imatrix.ImatrixCollection.toImportanceMatrix(imatrix.imatrix(), llama.numLayers(), samples.size(),
-                    samples.getFirst().length, List.of(calibration.calibration)).write(gguf.imatrixOutput, false, true);
-            log.println("wrote the importance matrix of this run's activations to " + gguf.imatrixOutput);
+            im = dev.calq.imatrix.ImatrixCollection.toImportanceMatrix(imatrix.imatrix(), llama.numLayers(), samples.size(),
+                    samples.getFirst().length, List.of(calibration.calibration));
+            if (gguf.imatrixOutput != null) {
+                im.write(gguf.imatrixOutput, false, true);
+                log.println("wrote the importance matrix of this run's activations to " + gguf.imatrixOutput);
+            }
         }
         log.print(CalibrationRunner.timingTable(r));
         long layerPasses = r.timings().stream().mapToLong(CalibrationRunner.LayerTiming::passes).sum();
         // Tokens through the whole model per second, counting every pass of every layer (observers and updates included).
         log.printf(Locale.ROOT, "calibration: %,d tokens, %d layer passes, %.1fs, %,.0f model-equivalent tok/s%n", r.tokens(), layerPasses,
                 r.seconds(), r.tokens() * (double) layerPasses / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
-        return r;
+        return im;
     }
 
     Path workDir() {

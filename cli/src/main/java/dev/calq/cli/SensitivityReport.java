@@ -3,6 +3,7 @@ package dev.calq.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.calq.formats.AtomicOutput;
+import dev.calq.cli.plot.Charts;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.mix.MixOptions;
@@ -28,9 +29,6 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The sensitivity report, written to a folder: {@code sensitivity.csv} and {@code sensitivity.json} (every tensor x
@@ -189,21 +187,13 @@ final class SensitivityReport {
     }
 
     static XYChart sizeKl(List<Point> mixes, List<Point> curve) {
-        XYChart chart = new XYChartBuilder().width(900).height(600).title("Predicted KL divergence against file size")
-                .xAxisTitle("file size (MiB)").yAxisTitle("predicted KL divergence").build();
-        chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
-        if (!curve.isEmpty()) {
-            XYSeries s = chart.addSeries("calq size target (2-6 bpw)", curve.stream().mapToDouble(p -> p.fileBytes() / 1048576.0).toArray(),
-                    curve.stream().mapToDouble(p -> Math.max(p.predictedKl(), 1e-9)).toArray());
-            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-            s.setMarker(SeriesMarkers.CIRCLE);
-        }
-        for (Point p : mixes) {
-            XYSeries s = chart.addSeries(p.label(), new double[] {p.fileBytes() / 1048576.0}, new double[] {Math.max(p.predictedKl(), 1e-9)});
-            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            s.setMarker(SeriesMarkers.DIAMOND);
-        }
-        return chart;
+        List<Charts.Series> series = new ArrayList<>();
+        if (!curve.isEmpty())
+            series.add(new Charts.Series("calq size target (2-6 bpw)", curve.stream().mapToDouble(p -> p.fileBytes() / 1048576.0).toArray(),
+                    curve.stream().mapToDouble(Point::predictedKl).toArray(), null, true));
+        series.add(new Charts.Series("llama-quantize mixes", mixes.stream().mapToDouble(p -> p.fileBytes() / 1048576.0).toArray(),
+                mixes.stream().mapToDouble(Point::predictedKl).toArray(), mixes.stream().map(Point::label).toList(), false));
+        return Charts.xy(new Charts.Layout("Predicted KL divergence against file size", "file size (MiB)", "predicted KL divergence",
+                false, true, 900, 600), series);
     }
 }

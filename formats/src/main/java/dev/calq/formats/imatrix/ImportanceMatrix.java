@@ -72,6 +72,31 @@ public record ImportanceMatrix(Map<String, Entry> entries, int chunkCount, int c
         return out;
     }
 
+    /**
+     * The matrix of the same activations divided channel-wise by per-column scales: for a weight whose input columns
+     * were multiplied by s (AWQ's folded scales) the layer now reads x / s, so its entry's sums of squares become
+     * sumSq[c] / s[c]^2 and its sums sum[c] / s[c]. {@code scales} maps GGUF tensor names to one scale per column;
+     * entries without scales are kept as they are.
+     */
+    public ImportanceMatrix withInputScales(Map<String, float[]> scales) {
+        Map<String, Entry> out = new TreeMap<>(entries);
+        for (Map.Entry<String, float[]> e : scales.entrySet()) {
+            Entry old = entries.get(e.getKey());
+            if (old == null) continue;
+            float[] s = e.getValue();
+            int n0 = old.columns();
+            if (s.length != n0) throw new IllegalArgumentException(e.getKey() + ": " + s.length + " scales for " + n0 + " columns");
+            float[] sumSq = old.sumSq().clone(), sum = old.sum() == null ? null : old.sum().clone();
+            for (int i = 0; i < sumSq.length; i++) {
+                double sc = s[i % n0];
+                sumSq[i] = (float) (sumSq[i] / (sc * sc));
+                if (sum != null) sum[i] = (float) (sum[i] / sc);
+            }
+            out.put(e.getKey(), new Entry(sumSq, sum, old.counts()));
+        }
+        return new ImportanceMatrix(out, chunkCount, chunkSize, datasets, legacy);
+    }
+
     /** Writes the GGUF format, or with {@code legacy} the binary imatrix.dat format; atomically. */
     public void write(Path file, boolean legacy, boolean overwrite) {
         if (legacy) LegacyImatrixFormat.write(this, file, overwrite);

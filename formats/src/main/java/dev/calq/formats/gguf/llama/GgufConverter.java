@@ -12,6 +12,7 @@ import dev.calq.formats.model.WeightRole;
 import dev.calq.formats.model.RopeScaling;
 import dev.calq.formats.safetensors.SafetensorsModel;
 import dev.calq.formats.tensor.Tensor;
+import dev.calq.formats.tensor.TensorSource;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,10 +28,11 @@ import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.mix.TypeChooser;
 
 /**
- * Converts a Hugging Face Llama-family folder (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,
+ * Converts a Hugging Face Llama-family model (Llama, Mistral, Qwen2, Qwen3) to a GGUF file that llama.cpp loads,
  * following convert_hf_to_gguf.py: architecture and tokenizer metadata, llama.cpp tensor names, q/k rows permuted
  * to llama.cpp's rope layout for Llama/Mistral, then each tensor quantized to the chooser's type (with the
- * importance matrix where given) and streamed to the file one at a time.
+ * importance matrix where given) and streamed to the file one at a time. The model is a {@link Source}: the folder
+ * on disk, or a model already open with a calibration method's weights laid over its tensors (AWQ's scaled ones).
  */
 public final class GgufConverter {
     /** One written tensor. */
@@ -42,6 +44,12 @@ public final class GgufConverter {
     public record Result(Path output, List<ConvertedTensor> tensors, long fileBytes) {}
 
     private record Planned(String hfName, String ggufName, long[] ne, GgmlType type, float[] generated) {}
+
+    /**
+     * What a GGUF file is written from: the model's config, its tensors by Hugging Face name (float, any precision)
+     * and the folder whose tokenizer files and name give the metadata. The tensors belong to the caller.
+     */
+    public record Source(Path hfDir, ModelConfig config, TensorSource tensors) {}
 
     private GgufConverter() {}
 
@@ -62,10 +70,20 @@ public final class GgufConverter {
     /** As above with llama-quantize's --pure / --output-tensor-type / --token-embedding-type too. */
     public static MixChooser mixChooser(Path hfDir, QuantMix mix, MixOptions options, boolean hasImatrix) {
         ModelConfig cfg = ModelConfig.load(hfDir);
-        List<String> names;
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            names = ggufNames(src, cfg, hfDir);
+            return mixChooser(new Source(hfDir, cfg, src), mix, options, hasImatrix);
         }
+    }
+
+    /** A llama-quantize-style chooser for this model (counts its attn_v tensors, layers and GQA factor). */
+    public static MixChooser mixChooser(Source model, QuantMix mix, List<MixChooser.Override> overrides, boolean hasImatrix) {
+        return mixChooser(model, mix, new MixOptions(overrides, false, null, null), hasImatrix);
+    }
+
+    /** As above with llama-quantize's --pure / --output-tensor-type / --token-embedding-type too. */
+    public static MixChooser mixChooser(Source model, QuantMix mix, MixOptions options, boolean hasImatrix) {
+        ModelConfig cfg = model.config();
+        List<String> names = ggufNames(model.tensors(), cfg, model.hfDir());
         MixContext ctx = MixContext.forTensors(names, ggufArchitecture(cfg.architecture()), cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), hasImatrix);
         return new MixChooser(mix, ctx, options);
     }
@@ -77,15 +95,20 @@ public final class GgufConverter {
     public static Result dryRun(Path hfDir, Path out, TypeChooser chooser) {
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            List<Planned> plan = plan(src, cfg, hfDir, chooser);
-            List<ConvertedTensor> tensors = new ArrayList<>();
-            for (Planned p : plan)
-                tensors.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), p.type().rowBytes(p.ne()[0]) * (elements(p.ne()) / p.ne()[0])));
-            return new Result(out, tensors, GgufWriter.fileSize(out, metadata(hfDir, cfg, chooser), specs(plan)));
+            return dryRun(new Source(hfDir, cfg, src), out, chooser);
         }
     }
 
-    /** The first tensor that llama-quantize would refuse to write without an importance matrix, or null. */
+    /** {@link #dryRun(Path, Path, TypeChooser)} for an open model. */
+    public static Result dryRun(Source model, Path out, TypeChooser chooser) {
+        List<Planned> plan = plan(model.tensors(), model.config(), model.hfDir(), chooser);
+        List<ConvertedTensor> tensors = new ArrayList<>();
+        for (Planned p : plan)
+            tensors.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), p.type().rowBytes(p.ne()[0]) * (elements(p.ne()) / p.ne()[0])));
+        return new Result(out, tensors, GgufWriter.fileSize(out, metadata(model.hfDir(), model.config(), chooser), specs(plan)));
+    }
+
+    /** The first tensor that cannot be written without an importance matrix (see {@link #needsImportance}), or null. */
     public static ConvertedTensor firstNeedingImatrix(Result plan, TypeChooser chooser) {
         for (ConvertedTensor t : plan.tensors()) if (needsImportance(t.name(), t.type(), chooser)) return t;
         return null;
@@ -101,33 +124,43 @@ public final class GgufConverter {
         return plan.stream().map(p -> new GgufWriter.Spec(p.ggufName(), p.type(), p.ne())).toList();
     }
 
+    /** Converts the model folder {@code hfDir} as it is on disk. */
     public static Result convert(Path hfDir, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
         AtomicOutput.checkTarget(out, overwrite, hfDir);
         ModelConfig cfg = ModelConfig.load(hfDir);
         try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
-            List<Planned> plan = plan(src, cfg, hfDir, chooser);
-            for (Planned p : plan) checkImportance(p, chooser, imatrix);
+            return convert(new Source(hfDir, cfg, src), out, chooser, imatrix, overwrite);
+        }
+    }
+
+    /** Converts an open model: its tensors as {@code model} gives them (the caller's method weights included). */
+    public static Result convert(Source model, Path out, TypeChooser chooser, ImportanceMatrix imatrix, boolean overwrite) {
+        AtomicOutput.checkTarget(out, overwrite, model.hfDir());
+        ModelConfig cfg = model.config();
+        Path hfDir = model.hfDir();
+        TensorSource src = model.tensors();
+        List<Planned> plan = plan(src, cfg, hfDir, chooser);
+        for (Planned p : plan) checkImportance(p, chooser, imatrix);
+        for (Planned p : plan) {
+            if (!p.type().hasCodec())
+                throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+        }
+        Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
+        List<GgufWriter.Spec> specs = specs(plan);
+        List<ConvertedTensor> done = new ArrayList<>();
+        try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
             for (Planned p : plan) {
-                if (!p.type().hasCodec())
-                    throw new CalqException(p.ggufName() + ": calq cannot encode ggml type " + p.type().ggmlName() + " yet; choose another --type or --tensor-type");
+                float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
+                int ne0 = (int) p.ne()[0];
+                int rows = data.length / ne0;
+                float[] importance = importanceFor(imatrix, p, ne0);
+                byte[] bytes = Quantizers.quantize(p.type(), data, rows, ne0, importance);
+                w.write(p.ggufName(), MemorySegment.ofArray(bytes));
+                done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
             }
-            Map<String, GgufValue> md = metadata(hfDir, cfg, chooser);
-            List<GgufWriter.Spec> specs = specs(plan);
-            List<ConvertedTensor> done = new ArrayList<>();
-            try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
-                for (Planned p : plan) {
-                    float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
-                    int ne0 = (int) p.ne()[0];
-                    int rows = data.length / ne0;
-                    float[] importance = importanceFor(imatrix, p, ne0);
-                    byte[] bytes = Quantizers.quantize(p.type(), data, rows, ne0, importance);
-                    w.write(p.ggufName(), MemorySegment.ofArray(bytes));
-                    done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
-                }
-                long size = w.bytesWritten();
-                w.finish();
-                return new Result(out, done, size);
-            }
+            long size = w.bytesWritten();
+            w.finish();
+            return new Result(out, done, size);
         }
     }
 
@@ -172,7 +205,7 @@ public final class GgufConverter {
     }
 
     /** GGUF names in the order calq writes them (ModelLayout order: embeddings, layer by layer, norm, output). */
-    static List<String> ggufNames(SafetensorsModel src, ModelConfig cfg, Path hfDir) {
+    static List<String> ggufNames(TensorSource src, ModelConfig cfg, Path hfDir) {
         List<String> names = new ArrayList<>();
         for (ModelLayout.ExpectedTensor e : expected(src, cfg, hfDir)) names.add(LlamaTensorNames.toGguf(e.role(), e.layer()));
         if (cfg.ropeScaling().type().equals("llama3")) names.addFirst("rope_freqs.weight");
@@ -183,7 +216,7 @@ public final class GgufConverter {
      * The tensors to convert, checked against config.json (presence, shapes, float types). Tensors the layout does
      * not know fail the conversion, except rotary buffers and a tied model's redundant lm_head.
      */
-    private static List<ModelLayout.ExpectedTensor> expected(SafetensorsModel src, ModelConfig cfg, Path hfDir) {
+    private static List<ModelLayout.ExpectedTensor> expected(TensorSource src, ModelConfig cfg, Path hfDir) {
         ModelLayout layout = new ModelLayout(cfg);
         for (String unknown : layout.validate(src, hfDir)) {
             if (unknown.endsWith("rotary_emb.inv_freq") || unknown.equals(WeightRole.LM_HEAD.tensorName(-1))) continue;
@@ -192,7 +225,7 @@ public final class GgufConverter {
         return layout.expected();
     }
 
-    private static List<Planned> plan(SafetensorsModel src, ModelConfig cfg, Path hfDir, TypeChooser chooser) {
+    private static List<Planned> plan(TensorSource src, ModelConfig cfg, Path hfDir, TypeChooser chooser) {
         List<Planned> plan = new ArrayList<>();
         if (cfg.ropeScaling().type().equals("llama3")) {
             float[] f = llama3RopeFactors(cfg);

@@ -167,6 +167,14 @@ final class IqGrid {
         return m >= 0 ? m : -1;
     }
 
+    /** The neighbour list of an off-grid key (for tests). */
+    int[] neighboursOf(int key) {
+        int at = -map[key] - 1;
+        int[] r = new int[neighbours[at]];
+        for (int j = 0; j < r.length; j++) r[j] = neighbours[at + 1 + j];
+        return r;
+    }
+
     /** Packs {@code dim} ranks from {@code L} at {@code lo} into a key. */
     int key(byte[] L, int lo) {
         int u = 0;

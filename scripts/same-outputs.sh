@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Proof that a refactoring moved no output byte: runs the README's quantize/imatrix/convert commands (small
+# calibration settings, plus the README's default GPTQ command with --defaults) with two calq checkouts and compares
+# the sha256 of every file they write.
+#
+#   scripts/same-outputs.sh BASE_CHECKOUT NEW_CHECKOUT SCRATCH_DIR [--defaults]
+#
+# e.g. git worktree add /tmp/calq-base 25dd2e6 && scripts/same-outputs.sh /tmp/calq-base . /tmp/same
+# NEW_CHECKOUT none: only record the base side. Each checkout's ./calq builds its own jar. Prints one line per output and exits 1 on the first difference.
+set -euo pipefail
+base="$(cd "$1" && pwd)"; new="$2"; [ "$new" = none ] || new="$(cd "$new" && pwd)"; scratch="$3"; defaults="${4:-}"
+here="$(cd "$(dirname "$0")/.." && pwd)"; mkdir -p "$scratch"
+M="$here/../shared/models/tinyllama-en-58m"
+C="$here/../shared/datasets/calibration/calibration-en.txt"
+[ -d "$M" ] || { echo "same-outputs: $M is missing" >&2; exit 2; }
+export CALQ_JAVA_OPTS="${CALQ_JAVA_OPTS:--Xmx4g}"
+small=(--nsamples 8 --seqlen 128)
+
+run_all() { # checkout outdir
+  local calq="$1/calq" o="$2"
+  rm -rf "$o"; mkdir -p "$o"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --output "$o/gptq" --imatrix-output "$o/gptq-imatrix.gguf"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --act-order --sym --output "$o/gptq-actorder"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --method rtn --output "$o/rtn"
+  "$calq" quantize --model "$M" --method rtn --bits 8 --output "$o/rtn-nocal"
+  "$calq" quantize --model "$M" --calibration "$C" --nsamples 4 --seqlen 128 --awq-max-tokens 256 --method awq --output "$o/awq"
+  "$calq" quantize --model "$M" --calibration "$C" --nsamples 4 --seqlen 128 --awq-max-tokens 256 --method awq --bits 3 --format gptq --output "$o/awq3-gptq"
+  "$calq" imatrix --model "$M" --calibration "$C" --ctx 128 --chunks 8 --output "$o/imatrix.gguf"
+  "$calq" imatrix --model "$M" --calibration "$C" --ctx 128 --chunks 8 --legacy --output "$o/imatrix.dat"
+  "$calq" quantize --model "$M" --format gguf --type Q4_K_M --imatrix "$o/imatrix.gguf" --output "$o/q4km.gguf"
+  "$calq" quantize --model "$M" --format gguf --type IQ4_XS --imatrix "$o/imatrix.gguf" --tensor-type 'ffn_down=Q6_K' --output "$o/iq4xs.gguf"
+  "$calq" quantize --model "$M" --format gguf --type Q3_K_M --calibration "$C" "${small[@]}" --output "$o/q3km-cal.gguf"
+  "$calq" convert --model "$M" --output "$o/f16.gguf"
+  "$calq" convert --model "$M" --type Q8_0 --output "$o/q80.gguf"
+  "$calq" convert --model "$M" --type Q4_K_M --imatrix "$o/imatrix.dat" --output "$o/q4km-convert.gguf"
+  if [ "$defaults" = --defaults ]; then
+    "$calq" quantize --model "$M" --calibration "$C" --output "$o/gptq-defaults"
+  fi
+}
+
+sums() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+
+# The base side's sums are kept: a second run against the same SCRATCH_DIR only reruns the new checkout.
+if [ ! -f "$scratch/base.sha256" ]; then
+  run_all "$base" "$scratch/base" > "$scratch/base.log" 2>&1 || { echo "base run failed: see $scratch/base.log" >&2; exit 2; }
+  sums "$scratch/base" > "$scratch/base.sha256"
+fi
+[ "$new" = none ] && exit 0
+run_all "$new" "$scratch/new" > "$scratch/new.log" 2>&1 || { echo "new run failed: see $scratch/new.log" >&2; exit 2; }
+sums "$scratch/new" > "$scratch/new.sha256"
+cat "$scratch/new.sha256"
+if diff "$scratch/base.sha256" "$scratch/new.sha256"; then
+  echo "same-outputs: all $(wc -l < "$scratch/new.sha256") files byte-identical"
+else
+  echo "same-outputs: outputs differ" >&2; exit 1
+fi
