@@ -3,7 +3,7 @@ package dev.calq.awq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.Projection;
 import java.util.List;
-import java.util.stream.IntStream;
+import dev.calq.formats.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -134,14 +134,16 @@ public final class ClipSearch {
     /** err[r] = (q_r - w_r)^T G (q_r - w_r) for one group: w and q [rows x gs], G from {@link #gram}. */
     static double[] groupErrors(float[] gram, float[] w, float[] q, int rows, int gs) {
         double[] err = new double[rows];
-        IntStream.range(0, rows).parallel().forEach(r -> {
+        Parallel.forRange(rows, 1, (from, to) -> {
             float[] d = new float[gs];
-            for (int c = 0; c < gs; c++) d[c] = q[r * gs + c] - w[r * gs + c];
-            double sum = 0;
-            for (int i = 0; i < gs; i++) {
-                if (d[i] != 0) sum += (double) d[i] * dot(gram, i * gs, d, gs);
+            for (int r = from; r < to; r++) {
+                for (int c = 0; c < gs; c++) d[c] = q[r * gs + c] - w[r * gs + c];
+                double sum = 0;
+                for (int i = 0; i < gs; i++) {
+                    if (d[i] != 0) sum += (double) d[i] * dot(gram, i * gs, d, gs);
+                }
+                err[r] = sum;
             }
-            err[r] = sum;
         });
         return err;
     }

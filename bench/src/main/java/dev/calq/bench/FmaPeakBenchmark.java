@@ -1,6 +1,6 @@
 package dev.calq.bench;
 
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.DoubleAdder;
 import jdk.incubator.vector.FloatVector;

@@ -1,7 +1,7 @@
 package dev.calq.bench;
 
 import dev.calq.calibration.kernels.MatMul;
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import dev.calq.calibration.kernels.WeightMatrix;
 import dev.calq.formats.tensor.DType;
 import dev.calq.formats.tensor.Tensor;

@@ -1,6 +1,6 @@
 package dev.calq.gptq;
 
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 

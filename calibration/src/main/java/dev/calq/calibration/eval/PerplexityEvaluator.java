@@ -4,7 +4,7 @@ import dev.calq.calibration.model.LlamaModel;
 import dev.calq.formats.CalqException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 
 /**
  * Perplexity of a model over a token stream, window by window (each a whole sequence through the model), keeping

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import dev.calq.formats.Parallel;
 
 /**
  * Float32 matrix products for the forward pass, GPTQ and attention.

@@ -3,6 +3,7 @@ package dev.calq.calibration.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import dev.calq.formats.Parallel;
 
 /** Small vectorised helpers for the forward pass; each has a scalar tail for lengths not a multiple of the lanes. */
 public final class VectorOps {

@@ -1,7 +1,7 @@
 package dev.calq.calibration.model;
 
 import dev.calq.calibration.kernels.MatMul;
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import dev.calq.calibration.kernels.VectorOps;
 
 /**

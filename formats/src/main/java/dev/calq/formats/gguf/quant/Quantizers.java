@@ -3,7 +3,7 @@ package dev.calq.formats.gguf.quant;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.stream.IntStream;
+import dev.calq.formats.Parallel;
 
 /** Entry point: the codec of each supported ggml type, and whole-tensor quantization spread over all cores. */
 public final class Quantizers {
@@ -56,8 +56,8 @@ public final class Quantizers {
     }
 
     /**
-     * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over the
-     * common fork-join pool. {@code importance} is null or one weight per column (length ne0).
+     * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over calq's
+     * one thread pool ({@link Parallel}). {@code importance} is null or one weight per column (length ne0).
      */
     public static void quantize(GgmlType type, float[] data, int nrows, int ne0, float[] importance, MemorySegment dst, long dstOff) {
         if ((long) nrows * ne0 > data.length) {
@@ -67,10 +67,12 @@ public final class Quantizers {
         long rowBytes = type.rowBytes(ne0);
         int rowsPerTask = Math.max(1, MIN_ELEMENTS_PER_TASK / Math.max(1, ne0));
         int tasks = (nrows + rowsPerTask - 1) / rowsPerTask;
-        IntStream.range(0, tasks).parallel().forEach(t -> {
-            int r0 = t * rowsPerTask;
-            int n = Math.min(rowsPerTask, nrows - r0);
-            codec.quantize(data, r0 * ne0, n, ne0, importance, dst, dstOff + r0 * rowBytes);
+        Parallel.forRange(tasks, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int r0 = t * rowsPerTask;
+                int n = Math.min(rowsPerTask, nrows - r0);
+                codec.quantize(data, r0 * ne0, n, ne0, importance, dst, dstOff + r0 * rowBytes);
+            }
         });
     }
 

@@ -1,4 +1,4 @@
-package dev.calq.calibration.kernels;
+package dev.calq.formats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.calq.calibration.kernels;
+package dev.calq.formats;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -7,7 +7,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A fixed pool sized to the cores (override with -Dcalq.threads=N) and a parallel for over [0, n) in chunks.
+ * calq's one thread pool, used by the kernels (matmuls, attention, Gram and Hessian products), the ggml codecs and
+ * the AWQ searches: a fixed pool sized to the cores, or to N with the one setting -Dcalq.threads=N (e.g.
+ * {@code CALQ_JAVA_OPTS=-Dcalq.threads=2 ./calq ...}), and a parallel for over [0, n) in chunks.
  * The calling thread works too. A forRange called from inside a body runs serially, so kernels may be nested
  * (e.g. attention heads in parallel, each calling a matmul) without deadlock or oversubscription.
  */
