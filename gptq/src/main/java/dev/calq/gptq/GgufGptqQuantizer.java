@@ -1,6 +1,6 @@
 package dev.calq.gptq;
 
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import dev.calq.calibration.quant.Rtn;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.quant.BlockGrid;

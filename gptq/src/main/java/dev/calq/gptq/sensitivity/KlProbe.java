@@ -3,7 +3,7 @@ package dev.calq.gptq.sensitivity;
 import dev.calq.calibration.eval.KlDivergence;
 import dev.calq.calibration.eval.LogSoftmax;
 import dev.calq.calibration.eval.PerplexityMethod;
-import dev.calq.calibration.kernels.Parallel;
+import dev.calq.formats.Parallel;
 import dev.calq.calibration.model.LlamaModel;
 
 /**
