@@ -268,9 +268,11 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         log.print(CalibrationRunner.timingTable(r));
         long layerPasses = r.timings().stream().mapToLong(CalibrationRunner.LayerTiming::passes).sum();
-        // Tokens through the whole model per second, counting every pass of every layer (observers and updates included).
-        log.printf(Locale.ROOT, "calibration: %,d tokens, %d layer passes, %.1fs, %,.0f model-equivalent tok/s%n", r.tokens(), layerPasses,
-                r.seconds(), r.tokens() * (double) layerPasses / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
+        // The progress lines' figure: calibration tokens through the whole model per second (every pass and update is time).
+        int layersRun = r.timings().size();
+        log.printf(Locale.ROOT, "calibration: %,d tokens through %d layers (%d passes, early-stopping ones included), %.1fs, %,.0f tok/s%n",
+                r.tokens(), layersRun, layerPasses, r.seconds(),
+                r.tokens() * (double) layersRun / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
         return im;
     }
 

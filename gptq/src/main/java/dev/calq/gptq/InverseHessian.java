@@ -3,9 +3,6 @@ package dev.calq.gptq;
 import dev.calq.formats.CalqException;
 import java.util.Arrays;
 import java.util.Comparator;
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 
 /**
  * What GPTQ needs from a Hessian, computed once per input site and shared by the projections reading it:
@@ -14,8 +11,9 @@ import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
  *
  * <p>Instead of the reference's three steps (Cholesky of H, cholesky_inverse, Cholesky of the inverse) we factor
  * the reversed matrix J H J = L L^T (J reverses the order), so H = V V^T with V = J L J upper triangular and
- * H^-1 = V^-T V^-1: U = V^-1 = J L^-1 J. One Cholesky (EJML) and one triangular inversion (ours, vectorised),
- * the same U.
+ * H^-1 = V^-T V^-1: U = V^-1 = J L^-1 J. One Cholesky and one triangular inversion, both blocked in float64
+ * ({@link BlockedCholesky}, {@link TriangularInverse}: EJML on the small diagonal blocks, calq's vectorised kernel
+ * for the rest), the same U.
  *
  * @param perm      quantization order of the input columns (identity without act-order)
  * @param dead      input channels that no calibration token used (zero diagonal)
@@ -75,22 +73,15 @@ public record InverseHessian(int n, int[] perm, boolean[] dead, float[] upper, d
     /** U for the permuted, damped H, or null when the Cholesky factorisation fails. */
     private static float[] factor(double[] h, int n, int[] perm, double[] diag, double damp) {
         // Reversed, permuted and damped copy: R[a][b] = H[perm[n-1-a]][perm[n-1-b]].
-        DMatrixRMaj r = new DMatrixRMaj(n, n);
-        double[] rd = r.data;
+        double[] rd = new double[n * n];
         for (int a = 0; a < n; a++) {
             int pa = perm[n - 1 - a];
-            for (int b = 0; b < n; b++) rd[a * n + b] = h[pa * n + perm[n - 1 - b]];
+            for (int b = 0; b <= a; b++) rd[a * n + b] = h[pa * n + perm[n - 1 - b]]; // the lower triangle is all that is read
             rd[a * n + a] = diag[pa] + damp;
         }
-        CholeskyDecomposition_F64<DMatrixRMaj> chol = DecompositionFactory_DDRM.chol(n, true);
-        if (!chol.decompose(r)) return null;
-        DMatrixRMaj l = chol.getT(null);
-        double[] ld = l.data;
-        for (int i = 0; i < n; i++) {
-            if (!(ld[i * n + i] > 0) || !Double.isFinite(ld[i * n + i])) return null;
-            for (int j = i + 1; j < n; j++) ld[i * n + j] = 0; // getT may leave the upper part untouched
-        }
-        ld = TriangularInverse.invertLower(ld, n);
+        if (!BlockedCholesky.factorLower(rd, n)) return null;
+        TriangularInverse.invertLowerInPlace(rd, n, BlockedCholesky.BLOCK);
+        double[] ld = rd;
         float[] u = new float[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {

@@ -70,10 +70,20 @@ public final class Attention {
      * shared q/k/v input and the o_proj input.
      */
     public float[] forward(float[] normed, int batch, int tokens, int posOffset, LinearInputObserver observer) {
+        return forward(normed, batch, tokens, posOffset, observer, null);
+    }
+
+    /**
+     * As {@link #forward(float[], int, int, int, LinearInputObserver)}, but stops (returning null) once the
+     * observer has seen the input at {@code last} when that is one of this block's sites (null: never stops).
+     */
+    public float[] forward(float[] normed, int batch, int tokens, int posOffset, LinearInputObserver observer, InputSite last) {
         int rows = batch * tokens;
         if (observer != null) observer.observe(layer, InputSite.ATTN_IN, normed, rows, q.inFeatures());
+        if (last == InputSite.ATTN_IN) return null;
         float[] ctx = context(normed, batch, tokens, posOffset);
         if (observer != null) observer.observe(layer, InputSite.ATTN_OUT, ctx, rows, o.inFeatures());
+        if (last == InputSite.ATTN_OUT) return null;
         float[] out = new float[rows * o.outFeatures()];
         o.apply(ctx, rows, out);
         return out;

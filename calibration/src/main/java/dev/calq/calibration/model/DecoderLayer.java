@@ -99,12 +99,24 @@ public final class DecoderLayer {
      * each attending causally to itself only; token t at position posOffset + t). observer may be null.
      */
     public void forward(float[] hidden, int batch, int tokens, int posOffset, LinearInputObserver observer) {
+        forwardUntil(hidden, batch, tokens, posOffset, observer, null);
+    }
+
+    /**
+     * As {@link #forward(float[], int, int, int, LinearInputObserver)}, but stops once the observer has seen the
+     * input at {@code last} (null: the whole layer). A stopped pass leaves {@code hidden} partly updated, and costs
+     * only what precedes the site: the norm alone for ATTN_IN, q/k/v and attention for ATTN_OUT. The values
+     * observed are exactly those of a whole pass (the same code runs up to that point).
+     */
+    public void forwardUntil(float[] hidden, int batch, int tokens, int posOffset, LinearInputObserver observer, InputSite last) {
         int rows = batch * tokens;
         float[] normed = inputNorm.apply(hidden, rows);
-        float[] att = attention.forward(normed, batch, tokens, posOffset, observer);
+        float[] att = attention.forward(normed, batch, tokens, posOffset, observer, last);
+        if (att == null) return;
         VectorOps.add(hidden, 0, att, 0, att.length);
         postAttentionNorm.apply(hidden, normed, rows);
-        float[] ff = mlp.forward(normed, rows, observer);
+        float[] ff = mlp.forward(normed, rows, observer, last);
+        if (ff == null) return;
         VectorOps.add(hidden, 0, ff, 0, ff.length);
     }
 

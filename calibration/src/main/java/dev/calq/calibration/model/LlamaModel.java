@@ -80,6 +80,11 @@ public final class LlamaModel implements LayerwiseModel {
         layers.get(layer).forward(out, 1, tokens, 0, observer);
     }
 
+    @Override public void observeLayer(int layer, float[] hidden, int tokens, float[] scratch, LinearInputObserver observer, InputSite last) {
+        System.arraycopy(hidden, 0, scratch, 0, tokens * config.hiddenSize());
+        layers.get(layer).forwardUntil(scratch, 1, tokens, 0, observer, last);
+    }
+
     @Override public int outFeatures(Projection p) { return layers.getFirst().linear(p).outFeatures(); }
 
     @Override public int inFeatures(Projection p) { return layers.getFirst().linear(p).inFeatures(); }

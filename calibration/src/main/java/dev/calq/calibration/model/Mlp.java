@@ -33,9 +33,16 @@ public final class Mlp {
 
     /** Returns [rows x hidden]; the observer (may be null) sees the gate/up input and the down_proj input. */
     public float[] forward(float[] normed, int rows, LinearInputObserver observer) {
+        return forward(normed, rows, observer, null);
+    }
+
+    /** As {@link #forward(float[], int, LinearInputObserver)}, but stops (returning null) once the observer has seen {@code last} (null: never stops). */
+    public float[] forward(float[] normed, int rows, LinearInputObserver observer, InputSite last) {
         if (observer != null) observer.observe(layer, InputSite.MLP_IN, normed, rows, gate.inFeatures());
+        if (last == InputSite.MLP_IN) return null;
         float[] act = activation(normed, rows);
         if (observer != null) observer.observe(layer, InputSite.MLP_OUT, act, rows, down.inFeatures());
+        if (last == InputSite.MLP_OUT) return null;
         float[] out = new float[rows * down.outFeatures()];
         down.apply(act, rows, out);
         return out;

@@ -1,5 +1,6 @@
 package dev.calq.calibration.runner;
 
+import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
 
@@ -17,6 +18,15 @@ public interface LayerwiseModel {
      * the same array). {@code observer} (may be null) sees the input of every projection as it is computed.
      */
     void runLayer(int layer, float[] hidden, int tokens, float[] out, LinearInputObserver observer);
+
+    /**
+     * Runs layer {@code layer} only as far as the observer needs to see the input at {@code last}; {@code scratch}
+     * (same size as hidden) is overwritten with unspecified values. The observed values must equal those of
+     * {@link #runLayer}. This default runs the whole layer.
+     */
+    default void observeLayer(int layer, float[] hidden, int tokens, float[] scratch, LinearInputObserver observer, InputSite last) {
+        runLayer(layer, hidden, tokens, scratch, observer);
+    }
 
     /** Output rows of a projection's weight ([out, in] as in Hugging Face Linear layers). */
     int outFeatures(Projection p);

@@ -11,6 +11,7 @@ import dev.calq.formats.model.ModelLayout;
 import dev.calq.formats.model.WeightRole;
 import dev.calq.formats.model.RopeScaling;
 import dev.calq.formats.safetensors.SafetensorsModel;
+import dev.calq.formats.tensor.MappedPages;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
 import java.lang.foreign.MemorySegment;
@@ -150,7 +151,14 @@ public final class GgufConverter {
         List<ConvertedTensor> done = new ArrayList<>();
         try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
             for (Planned p : plan) {
-                float[] data = p.generated() != null ? p.generated() : load(src.get(p.hfName()), p, cfg);
+                float[] data;
+                if (p.generated() != null) {
+                    data = p.generated();
+                } else {
+                    Tensor t = src.get(p.hfName());
+                    data = load(t, p, cfg);
+                    MappedPages.release(t.data()); // read once: keep RSS near one tensor, not the whole file
+                }
                 int ne0 = (int) p.ne()[0];
                 int rows = data.length / ne0;
                 float[] importance = importanceFor(imatrix, p, ne0);
