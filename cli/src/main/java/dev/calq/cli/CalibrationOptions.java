@@ -35,6 +35,9 @@ final class CalibrationOptions {
 
     boolean given() { return calibration != null; }
 
+    /** The calibration source as a path, for the output guard (null when not given; a dataset name never exists). */
+    java.nio.file.Path path() { return calibration == null ? null : java.nio.file.Path.of(calibration); }
+
     List<int[]> samples(Tokenizer tok, CalibrationSampler.Style defaultStyle) {
         if (calibration == null) throw new CalqException("--calibration is required for this method");
         if (nsamples <= 0 || seqlen <= 1) throw new CalqException("--nsamples must be positive and --seqlen at least 2");

@@ -40,6 +40,7 @@ public final class ConvertCommand implements Callable<Integer> {
         GgufJob.Target target = new GgufJob.Target(type, mixFlags.options(), output);
         PrintWriter out = spec.commandLine().getOut();
         if (mixFlags.dryRun) return GgufMixRun.dryRun(model, target, imatrix != null, out);
+        dev.calq.formats.AtomicOutput.checkTarget(output, overwrite, model, imatrix);
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.read(imatrix);
         long t0 = System.nanoTime();
         GgufConverter.Result r = GgufJob.write(model, target, im, overwrite);

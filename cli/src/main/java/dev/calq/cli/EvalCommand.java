@@ -77,7 +77,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
         if (chunks != null && chunks < 1) throw new CalqException("--chunks must be at least 1");
         if (saveLogits != null && klBase != null) throw new CalqException("--save-logits and --kl-divergence cannot be combined; run the base model first");
-        if (saveLogits != null) AtomicOutput.checkTarget(saveLogits, overwrite, text, model);
+        if (saveLogits != null) AtomicOutput.checkTarget(saveLogits, overwrite, text, model, tokenizerPath);
         String content = readText(text);
 
         long t0 = System.nanoTime();
@@ -114,7 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
                     writer = new LogProbFile.Writer(temp, h);
                 }
                 ProgressBar bar = new ProgressBar(err);
-                PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(llama, tokens, tokenizer.bosId(), m, ctx, windows,
+                PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(llama, tokens, chunkBos(tokenizer), m, ctx, windows,
                         writer, base, (done, total, nll, processed, secs) -> bar.update(done, total, String.format(Locale.ROOT,
                                 "ppl %.4f +/- %.4f  %.0f tok/s", nll.perplexity(), nll.perplexityUncertainty(), processed / secs)));
                 bar.finish();
@@ -170,6 +170,12 @@ public final class EvalCommand implements Callable<Integer> {
         return tokens;
     }
 
+    /**
+     * The token that replaces the first of every llama.cpp chunk: BOS when the vocabulary adds BOS (as
+     * llama-perplexity and llama-imatrix do), else none (-1), even when the tokenizer has a BOS id.
+     */
+    static int chunkBos(Tokenizer tokenizer) { return tokenizer.addBos() ? tokenizer.bosId() : -1; }
+
     /** The number of windows to compare: all saved ones unless --chunks asks for fewer. */
     private int checkBase(LogProbFile.Header h, PerplexityMethod m, int vocab, long fingerprint, int windows) {
         String where = klBase.toString();
@@ -187,7 +193,8 @@ public final class EvalCommand implements Callable<Integer> {
             Path dir = target.toAbsolutePath().getParent();
             long free = Files.getFileStore(dir).getUsableSpace();
             if (free < bytes + (64L << 20))
-                throw CalqException.file(target, String.format(Locale.ROOT, "needs %.1f GB but only %.1f GB are free (use --chunks to save fewer)", bytes / 1e9, free / 1e9));
+                throw CalqException.file(target, "needs " + Sizes.human(bytes + (64L << 20)) + " of free space (the log-probabilities and a margin) but "
+                        + dir + " has only " + Sizes.human(free) + " (use --chunks to save fewer)");
         } catch (IOException e) {
             throw CalqException.file(target, "cannot check free space: " + e.getMessage());
         }

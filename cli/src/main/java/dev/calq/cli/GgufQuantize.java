@@ -23,7 +23,8 @@ final class GgufQuantize {
         GgufJob.Target target = new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output);
         PrintWriter out = new PrintWriter(System.out, true);
         if (gguf.mixFlags.dryRun) return GgufMixRun.dryRun(model, target, gguf.imatrix != null || calibration.given(), out);
-        AtomicOutput.checkTarget(output, overwrite, model);
+        AtomicOutput.checkTarget(output, overwrite, model, calibration.path(), gguf.imatrix);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite, model, calibration.path(), output);
         long t0;
         GgufConverter.Result r;
         if (gguf.imatrix == null && calibration.given()) {

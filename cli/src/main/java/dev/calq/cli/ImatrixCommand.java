@@ -48,8 +48,9 @@ public final class ImatrixCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream err = System.err;
-        AtomicOutput.checkTarget(output, overwrite, model);
+        AtomicOutput.checkTarget(output, overwrite, model, java.nio.file.Path.of(calibration));
         if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
+        if (chunks < 0) throw new CalqException("--chunks " + chunks + " must be at least 1 (or 0, the default, for all chunks)");
         try (LoadedModel loaded = ModelLoader.load(model)) {
             Result r = collect(loaded, calibration, textField, ctx, chunks, err);
             r.result.matrix().write(output, legacy, overwrite);
@@ -76,7 +77,7 @@ public final class ImatrixCommand implements Callable<Integer> {
         int n = maxChunks > 0 ? Math.min(maxChunks, available) : available;
         err.printf(Locale.ROOT, "imatrix: %d tokens, %d chunks of %d%n", tokens.length, n, ctx);
         ProgressBar bar = new ProgressBar(new java.io.PrintWriter(err, true));
-        ImatrixCollection.Result r = ImatrixCollection.collect(llama, tokens, tok.bosId(), ctx, n, List.of(spec),
+        ImatrixCollection.Result r = ImatrixCollection.collect(llama, tokens, EvalCommand.chunkBos(tok), ctx, n, List.of(spec),
                 (done, total, nll, processed, secs) -> bar.update(done, total, String.format(Locale.ROOT,
                         "ppl %.4f +/- %.4f  %.0f tok/s", nll.perplexity(), nll.perplexityUncertainty(), processed / secs)));
         bar.finish();

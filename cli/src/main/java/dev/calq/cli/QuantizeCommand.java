@@ -125,6 +125,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing output.")
     boolean overwrite;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         PrintStream log = System.err;
@@ -132,17 +134,23 @@ public final class QuantizeCommand implements Callable<Integer> {
         Format fmt = format != null ? format : m == Method.awq ? Format.awq : Format.gptq;
         List<GgufJob.Target> also = alsoGguf();
         MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
+        OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
         if (gguf.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
-        if (fmt == Format.gguf && m == Method.rtn) return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
-        AtomicOutput.checkTarget(output, overwrite || resume, model);
-        for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model);
+        if (fmt == Format.gguf && m == Method.rtn) {
+            requireHfFolder();
+            return GgufQuantize.run(model, output, calibration, gguf, overwrite, log);
+        }
+        AtomicOutput.checkTarget(output, overwrite || resume, model, calibration.path());
+        for (GgufJob.Target t : also) AtomicOutput.checkTarget(t.output(), overwrite || resume, model, calibration.path(), output);
+        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model, calibration.path(), output);
         if (m == Method.awq) return awq(fmt, also, log);
         GptqConfig cfg = new GptqConfig(new GridConfig(bits, groupSize, sym == null || sym, mseClip),
                 actOrder, staticGroups, damp, blockSize, trueSequential);
 
+        requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
@@ -199,12 +207,17 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         List<GgufJob.Target> ggufOut = new ArrayList<>(also);
         if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output));
+        requireHfFolder();
         long start = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.load(model)) {
             LlamaModel llama = loaded.model();
             Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
             List<int[]> samples = calibration.samples(tok, CalibrationSampler.Style.AWQ);
-            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
+            if (calibration.sampling == null || calibration.sampling == CalibrationSampler.Style.AWQ)
+                // AutoAWQ's n_samples counts documents, which are then joined and cut: say so, or "16 -> 2" looks like a bug.
+                log.printf(Locale.ROOT, "calibration: %d blocks of %d tokens, cut from the first %d documents joined (AutoAWQ's --nsamples counts documents)%n",
+                        samples.size(), samples.getFirst().length, calibration.nsamples);
+            else log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
             AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, awqConfig, awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
             if (!ggufOut.isEmpty()) awq.keepFloatWeights();
             ImportanceMatrix im = runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens
@@ -254,7 +267,6 @@ public final class QuantizeCommand implements Callable<Integer> {
         dev.calq.imatrix.ImatrixAlongside imatrix = gguf.imatrixOutput != null || wantImatrix ? new dev.calq.imatrix.ImatrixAlongside(method) : null;
         RunnerOptions opts = new RunnerOptions(memoryBudget(), workDir(), resume,
                 model.toAbsolutePath() + "|" + calibration.describe() + "|" + key + "|imatrix=" + (imatrix != null), log);
-        if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite || resume, model);
         CalibrationRunner runner = new CalibrationRunner(llama, samples, imatrix != null ? imatrix : method, opts);
         CalibrationRunner.Result r = runner.run();
         ImportanceMatrix im = null;
@@ -274,6 +286,16 @@ public final class QuantizeCommand implements Callable<Integer> {
                 r.tokens(), layersRun, layerPasses, r.seconds(),
                 r.tokens() * (double) layersRun / Math.max(1, llama.numLayers()) / Math.max(r.seconds(), 1e-9));
         return im;
+    }
+
+    /**
+     * Every output is written from a Hugging Face folder (config.json, side files): refuse anything else before the
+     * model is loaded and calibrated, not when the writer finally needs the folder.
+     */
+    private void requireHfFolder() {
+        if (!Files.isDirectory(model))
+            throw CalqException.file(model, Files.exists(model) ? "is a file; quantize reads a Hugging Face model folder (config.json and safetensors)" : "not found");
+        dev.calq.formats.model.ModelConfig.load(model);
     }
 
     Path workDir() {

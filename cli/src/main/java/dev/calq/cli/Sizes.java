@@ -7,6 +7,13 @@ import java.util.Locale;
 final class Sizes {
     private Sizes() {}
 
+    /** A byte count for messages, with a unit that keeps small sizes from showing as 0.0 GB. */
+    static String human(long bytes) {
+        if (bytes < (1L << 20)) return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+        if (bytes < (1L << 30)) return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+        return String.format(Locale.ROOT, "%.2f GiB", bytes / 1073741824.0);
+    }
+
     static long parse(String text, String option) {
         String s = text.trim().toLowerCase(Locale.ROOT);
         if (s.endsWith("ib")) s = s.substring(0, s.length() - 2); // 32MiB: the binary units these are anyway

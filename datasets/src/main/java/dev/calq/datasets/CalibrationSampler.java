@@ -29,13 +29,19 @@ public final class CalibrationSampler {
      * For CHUNKS, {@code nsamples} is the most chunks to take (0 or less: all) and the seed is unused.
      */
     public static List<int[]> sample(Style style, Tokenizer tok, CalibrationSource source, int nsamples, int seqlen, long seed, boolean bos) {
-        return switch (style) {
-            case GPTQ -> source.kind() == CalibrationSource.Kind.JSONL
-                    ? gptqPerDocument(tok, source.documents(), nsamples, seqlen, seed, bos)
-                    : gptq(tok, source.text(), nsamples, seqlen, seed, bos);
-            case AWQ -> awq(tok, source.documents(), nsamples, seqlen, seed, bos);
-            case CHUNKS -> chunks(tok, source.text(), seqlen, nsamples, bos);
-        };
+        try {
+            return switch (style) {
+                case GPTQ -> source.kind() == CalibrationSource.Kind.JSONL
+                        ? gptqPerDocument(tok, source.documents(), nsamples, seqlen, seed, bos)
+                        : gptq(tok, source.text(), nsamples, seqlen, seed, bos);
+                case AWQ -> awq(tok, source.documents(), nsamples, seqlen, seed, bos);
+                case CHUNKS -> chunks(tok, source.text(), seqlen, nsamples, bos);
+            };
+        } catch (CalqException e) {
+            // The samplers see only text; name the file it came from when they find too little of it.
+            if (e.getMessage() != null && e.getMessage().startsWith("calibration text")) throw CalqException.file(source.path(), e.getMessage());
+            throw e;
+        }
     }
 
     /** GPTQ windows from the documents joined by a blank line (as GPTQ joins WikiText rows). */

@@ -5,28 +5,76 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Writes a file or a folder under a temporary name beside the target and renames it into place only when
  * complete, so that a crash or an error never leaves a half-written output under the real name.
+ *
+ * <p>It is also the output guard: no run may replace or delete one of its inputs, a folder holding one, the working
+ * directory (or a folder above it), or a non-empty folder calq did not write. Folders calq writes carry the marker
+ * file {@link #MARKER}, and only those (or empty folders) are ever deleted to make room for a new output.
  */
 public final class AtomicOutput {
+    /** The file inside every output folder calq writes; its presence is what allows --overwrite to delete the folder. */
+    public static final String MARKER = ".calq-output";
+
+    private static final Pattern TEMP_NAME = Pattern.compile("\\.(.+)\\.tmp-(\\d+)-\\d+");
+
     private AtomicOutput() {}
 
-    /** A temporary sibling path for {@code target}: same folder, so the final rename is atomic. */
+    /**
+     * A temporary sibling path for {@code target}: same folder, so the final rename is atomic. Temporaries of the same
+     * target left by earlier runs that were killed (their process no longer exists) are removed first.
+     */
     public static Path tempSibling(Path target) {
         Path abs = target.toAbsolutePath();
+        removeStaleTemporaries(abs);
         return abs.resolveSibling("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    }
+
+    /** Removes {@code .NAME.tmp-PID-NANOS} siblings of {@code target} whose process PID is gone (kill -9, power loss). */
+    static void removeStaleTemporaries(Path target) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir == null || abs.getFileName() == null || !Files.isDirectory(dir)) return;
+        String name = abs.getFileName().toString();
+        long self = ProcessHandle.current().pid();
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path p : list.toList()) {
+                Matcher m = TEMP_NAME.matcher(p.getFileName().toString());
+                if (!m.matches() || !m.group(1).equals(name)) continue;
+                long pid;
+                try {
+                    pid = Long.parseLong(m.group(2));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (pid != self && ProcessHandle.of(pid).isEmpty()) discard(p);
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // Cleaning up after other runs is a courtesy; it must not fail this one.
+        }
+    }
+
+    /** Marks a folder being written (the temporary) as a calq output, so that a later --overwrite may replace it. */
+    public static void markAsOutput(Path folder) throws IOException {
+        Files.writeString(folder.resolve(MARKER), "written by calq; --overwrite may replace this folder\n");
     }
 
     /** Moves {@code temp} onto {@code target} (replacing an existing file, never a folder unless allowed). */
     public static void commit(Path temp, Path target, boolean replaceExisting) {
         try {
-            if (Files.isDirectory(target) && replaceExisting) deleteRecursively(target);
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) && replaceExisting) {
+                refuseForeignFolder(target);
+                deleteRecursively(target);
+            }
             try {
                 if (replaceExisting) Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 else Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -44,7 +92,7 @@ public final class AtomicOutput {
     /** Best-effort removal of a temporary file or folder after a failure. */
     public static void discard(Path temp) {
         try {
-            if (Files.isDirectory(temp)) deleteRecursively(temp);
+            if (Files.isDirectory(temp, LinkOption.NOFOLLOW_LINKS)) deleteRecursively(temp);
             else Files.deleteIfExists(temp);
         } catch (IOException | UncheckedIOException ignored) {
             // The original error matters more than a leftover temporary file.
@@ -52,17 +100,68 @@ public final class AtomicOutput {
     }
 
     /**
-     * Refuses an output path that is one of the inputs, or that exists without {@code overwrite}.
-     * Call before any work starts so that a long run does not fail at its very end.
+     * Refuses an output path that is, or holds, one of the inputs or the working directory; one that exists without
+     * {@code overwrite}; and an existing non-empty folder that calq did not write. Also checks that the output's folder
+     * exists and is writable. Call before any work starts so that a long run does not fail at its very end.
+     * Null inputs are skipped.
      */
     public static void checkTarget(Path output, boolean overwrite, Path... inputs) {
-        Path out = output.toAbsolutePath().normalize();
+        Path out = canonical(output);
         for (Path in : inputs) {
-            if (in != null && out.equals(in.toAbsolutePath().normalize()))
-                throw new CalqException(output + ": the output would overwrite an input; choose another path");
+            if (in == null || !Files.exists(in)) continue;
+            Path input = canonical(in);
+            if (out.equals(input))
+                throw new CalqException(output + ": the output would replace the input " + in + "; choose another path");
+            if (input.startsWith(out))
+                throw new CalqException(output + ": the output would replace a folder holding the input " + in + "; choose another path");
         }
-        if (Files.exists(output) && !overwrite)
-            throw new CalqException(output + ": already exists (pass --overwrite to replace it)");
+        Path cwd = canonical(Path.of(""));
+        if (cwd.startsWith(out))
+            throw new CalqException(output + ": the output would replace the working directory" + (cwd.equals(out) ? "" : " or a folder above it") + "; choose another path");
+        if (Files.exists(output, LinkOption.NOFOLLOW_LINKS)) {
+            if (!overwrite) throw new CalqException(output + ": already exists (pass --overwrite to replace it)");
+            if (Files.isDirectory(output, LinkOption.NOFOLLOW_LINKS)) refuseForeignFolder(output);
+        }
+        Path parent = out.getParent();
+        while (parent != null && !Files.exists(parent)) parent = parent.getParent();
+        if (parent != null) {
+            if (!Files.isDirectory(parent)) throw new CalqException(output + ": " + parent + " is not a folder");
+            if (!Files.isWritable(parent)) throw new CalqException(output + ": the folder " + parent + " is not writable");
+        }
+    }
+
+    /** A non-empty folder without calq's marker is somebody's data: never delete it. */
+    private static void refuseForeignFolder(Path folder) {
+        if (Files.isRegularFile(folder.resolve(MARKER))) return;
+        try (Stream<Path> list = Files.list(folder)) {
+            if (list.findAny().isEmpty()) return;
+        } catch (IOException e) {
+            throw new CalqException(folder + ": cannot list the existing folder: " + e.getMessage());
+        }
+        throw new CalqException(folder + ": is a non-empty folder that calq did not write (no " + MARKER
+                + " file); --overwrite replaces only calq's outputs, so remove it yourself or choose another path");
+    }
+
+    /**
+     * The absolute, normalized path with symbolic links resolved as far as the path exists, so that two spellings of
+     * one location compare equal.
+     */
+    static Path canonical(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        Path rest = null;
+        while (existing != null && !Files.exists(existing)) {
+            Path name = existing.getFileName();
+            rest = rest == null ? name : name.resolve(rest);
+            existing = existing.getParent();
+        }
+        if (existing == null) return abs;
+        try {
+            Path real = existing.toRealPath();
+            return rest == null ? real : real.resolve(rest);
+        } catch (IOException e) {
+            return abs;
+        }
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -36,7 +36,8 @@ public final class LogProbFile {
     public record Header(int vocab, int ctx, PerplexityMethod method, int windows, int scoredPerWindow, long fingerprint) {
         long recordBytes() { return 8 + 2L * vocab; }
 
-        long fileBytes() { return HEADER + (long) windows * scoredPerWindow * recordBytes(); }
+        /** Throws ArithmeticException when a corrupt header's counts overflow. */
+        long fileBytes() { return Math.addExact(HEADER, Math.multiplyExact((long) windows * scoredPerWindow, recordBytes())); }
     }
 
     private LogProbFile() {}
@@ -102,6 +103,8 @@ public final class LogProbFile {
 
         public Reader(Path file) {
             this.file = file;
+            if (java.nio.file.Files.isDirectory(file)) throw CalqException.file(file, "is a folder, not a log-probability file written by calq eval --save-logits");
+            if (!java.nio.file.Files.exists(file)) throw CalqException.file(file, "not found");
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 if (ch.size() < HEADER) throw CalqException.file(file, "too short for a calq log-probability file");
                 data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
@@ -118,10 +121,23 @@ public final class LogProbFile {
             int vocab = h.getInt(), ctx = h.getInt(), method = h.getInt(), windows = h.getInt(), scored = h.getInt();
             long fp = h.getLong();
             float range = h.getFloat();
-            if (method < 0 || method >= PerplexityMethod.values().length || vocab <= 0 || range != RANGE) fail("corrupt header");
-            header = new Header(vocab, ctx, PerplexityMethod.values()[method], windows, scored, fp);
-            if (data.byteSize() != header.fileBytes())
-                fail("is " + data.byteSize() + " bytes but its header describes " + header.fileBytes() + " (truncated?)");
+            if (method < 0 || method >= PerplexityMethod.values().length || range != RANGE) fail("corrupt header");
+            if (vocab <= 0) fail("corrupt header: vocabulary size " + vocab);
+            if (ctx < 2) fail("corrupt header: context length " + ctx);
+            if (windows <= 0) fail("corrupt header: " + windows + " windows");
+            PerplexityMethod m = PerplexityMethod.values()[method];
+            if (scored != m.scoredPerWindow(ctx))
+                fail("corrupt header: " + scored + " scored rows per window, the " + m.cliName() + " method at --ctx " + ctx + " scores " + m.scoredPerWindow(ctx));
+            header = new Header(vocab, ctx, m, windows, scored, fp);
+            long expected;
+            try {
+                expected = header.fileBytes();
+            } catch (ArithmeticException e) {
+                fail("corrupt header: its counts describe more than 2^63 bytes");
+                throw e;
+            }
+            if (data.byteSize() != expected)
+                fail("is " + data.byteSize() + " bytes but its header describes " + expected + " (truncated?)");
         }
 
         private void fail(String problem) {

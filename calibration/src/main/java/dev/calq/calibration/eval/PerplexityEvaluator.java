@@ -64,6 +64,9 @@ public final class PerplexityEvaluator {
                 for (int r = from; r < to; r++) sc.score(logits, in, first, r, vocab, baseIndex, base);
             });
             for (int r = 0; r < scored; r++) {
+                if (!Double.isFinite(sc.nll[r]))
+                    throw new CalqException(model.origin() + ": chunk " + (w + 1) + ", position " + (first + r + 1) + ": the log-probability of token "
+                            + in[first + r + 1] + " is " + (-sc.nll[r]) + "; the forward pass is not finite (overflowing weights or activations)");
                 nll.add(sc.nll[r]);
                 if (kl != null) kl.add(sc.kl[r], sc.sameTop[r], sc.baseNll[r]);
                 if (save != null) {

@@ -19,8 +19,10 @@ public final class LlamaModel implements LayerwiseModel {
     private final List<DecoderLayer> layers;
     private final RmsNorm finalNorm;
     private final Linear lmHead;
+    private final String origin;
 
-    private LlamaModel(ModelConfig config, Tensor embeddings, List<DecoderLayer> layers, RmsNorm finalNorm, Linear lmHead) {
+    private LlamaModel(ModelConfig config, Tensor embeddings, List<DecoderLayer> layers, RmsNorm finalNorm, Linear lmHead, String origin) {
+        this.origin = origin;
         this.config = config;
         this.embeddings = embeddings;
         this.layers = layers;
@@ -39,16 +41,26 @@ public final class LlamaModel implements LayerwiseModel {
         if (source.contains(Projection.Q.weightName(config.numLayers())))
             throw new CalqException(origin + ": the checkpoint has more than the " + config.numLayers() + " layers config.json declares");
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        String ropeFreqs = dev.calq.formats.gguf.llama.GgufTensorSource.ROPE_FREQS;
+        if (source.contains(ropeFreqs)) {
+            float[] factors = r.floats(ropeFreqs, config.headDim() / 2);
+            for (int i = 0; i < factors.length; i++)
+                if (!(factors[i] > 0)) throw new CalqException(origin + ": tensor " + ropeFreqs + " has factor " + factors[i] + " at index " + i + "; rope factors must be positive");
+            rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling(), factors);
+        }
         List<DecoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) layers.add(DecoderLayer.load(r, config, i, rope));
         RmsNorm norm = new RmsNorm(r.floats("model.norm.weight", h), config.rmsNormEps());
         Linear head;
         if (config.tieWordEmbeddings() && !source.contains("lm_head.weight")) head = new Linear("lm_head.weight", embed, null);
         else head = new Linear("lm_head.weight", r.tensor("lm_head.weight", vocab, h), null);
-        return new LlamaModel(config, embed, List.copyOf(layers), norm, head);
+        return new LlamaModel(config, embed, List.copyOf(layers), norm, head, origin);
     }
 
     public ModelConfig config() { return config; }
+
+    /** The folder or file the weights came from, for error messages. */
+    public String origin() { return origin; }
 
     public List<DecoderLayer> layers() { return layers; }
 

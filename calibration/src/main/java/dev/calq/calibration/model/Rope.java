@@ -20,6 +20,18 @@ public final class Rope {
         this.invFreq = inverseFrequencies(headDim, theta, scaling);
     }
 
+    /**
+     * As above, each pair's frequency then divided by {@code freqFactors[i]}: llama.cpp's rope_freqs tensor, which
+     * is how a GGUF file carries Llama 3 rope scaling (factors of 1 leave a frequency as it is).
+     */
+    public Rope(int headDim, double theta, RopeScaling scaling, float[] freqFactors) {
+        this.headDim = headDim;
+        float[] f = inverseFrequencies(headDim, theta, scaling);
+        if (freqFactors.length != f.length) throw new IllegalArgumentException(freqFactors.length + " rope factors for " + f.length + " pairs");
+        for (int i = 0; i < f.length; i++) f[i] = f[i] / freqFactors[i];
+        this.invFreq = f;
+    }
+
     static float[] inverseFrequencies(int headDim, double theta, RopeScaling scaling) {
         int half = headDim / 2;
         float[] f = new float[half];

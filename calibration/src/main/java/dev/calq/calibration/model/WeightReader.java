@@ -31,6 +31,7 @@ final class WeightReader {
         if (!Arrays.equals(t.shape(), shape))
             throw new CalqException(origin + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + " but config.json implies " + Arrays.toString(shape));
+        dev.calq.formats.tensor.Finite.check(t, origin);
         return t;
     }
 

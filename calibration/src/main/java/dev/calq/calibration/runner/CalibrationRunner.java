@@ -85,6 +85,8 @@ public final class CalibrationRunner {
                 checkpoint.restore(in, method, resumed);
                 first = resumed + 1;
                 options.log().printf(Locale.ROOT, "resuming after layer %d of %d from %s%n", resumed + 1, model.numLayers(), options.workDir());
+            } else if (options.resume()) {
+                options.log().printf(Locale.ROOT, "resume: no finished layer checkpointed in %s; starting from the first layer%n", options.workDir());
             } else {
                 if (checkpoint != null) checkpoint.reset();
                 for (int s = 0; s < samples.size(); s++) in.write(s, padded(model.embed(samples.get(s)), perSample));
@@ -133,7 +135,9 @@ public final class CalibrationRunner {
             }
             return new Result(timings, tokensPerPass, (System.nanoTime() - startNanos) / 1e9, spill, resumed);
         } catch (IOException e) {
-            throw new CalqException("calibration scratch/checkpoint I/O failed: " + e.getMessage(), e);
+            // Name the folder the user chose (--work-dir, or OUTPUT.calq-work), not a scratch file inside it.
+            String where = options.workDir() != null ? options.workDir().toString() : "the scratch file";
+            throw new CalqException(where + ": calibration scratch/checkpoint I/O failed (disk full?): " + e.getMessage(), e);
         }
     }
 

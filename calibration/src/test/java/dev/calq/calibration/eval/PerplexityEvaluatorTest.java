@@ -146,5 +146,15 @@ class PerplexityEvaluatorTest {
         }
         e = assertThrows(dev.calq.formats.CalqException.class, () -> new LogProbFile.Reader(g));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        // Negative counts whose product matches the file size passed the size check and gave "PPL NaN over 0 tokens".
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 22).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(LogProbFile.MAGIC).putInt(LogProbFile.VERSION).putInt(7).putInt(12).putInt(PerplexityMethod.GPTQ.ordinal())
+                .putInt(-1).putInt(-1).putLong(42).putFloat(LogProbFile.RANGE);
+        Path neg = dir.resolve("neg.logp");
+        java.nio.file.Files.write(neg, b.array());
+        e = assertThrows(dev.calq.formats.CalqException.class, () -> new LogProbFile.Reader(neg));
+        assertEquals(neg + ": corrupt header: -1 windows", e.getMessage());
+        e = assertThrows(dev.calq.formats.CalqException.class, () -> new LogProbFile.Reader(dir));
+        assertTrue(e.getMessage().endsWith(": is a folder, not a log-probability file written by calq eval --save-logits"), e.getMessage());
     }
 }

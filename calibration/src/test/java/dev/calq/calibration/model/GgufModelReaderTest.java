@@ -64,6 +64,32 @@ class GgufModelReaderTest {
         assertTrue(errQ8 < 0.02 * maxAbs, arch + " Q8_0 GGUF logits differ by " + errQ8 + " (largest logit " + maxAbs + ")");
     }
 
+    /** Llama 3 rope scaling reaches a GGUF as rope_freqs.weight, which the reader applies (it used to refuse the file). */
+    @Test void llama3RopeScalingSurvivesAsRopeFreqs() throws Exception {
+        ModelConfig c = new ModelConfig(Architecture.LLAMA, 64, 96, 2, 4, 2, 16, 1e-5, 10000.0, RopeScaling.NONE, false,
+                false, 64, 256, "float32", 1, 2);
+        Path plain = writeFolder(dir.resolve("plain-hf"), c, 12), hf = writeFolder(dir.resolve("llama3-hf"), c, 12);
+        Path cfg = hf.resolve("config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"torch_dtype\": \"float32\"}", "\"torch_dtype\": \"float32\", \"rope_scaling\": "
+                + "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 16}}"));
+        Path f32 = dir.resolve("llama3-f32.gguf");
+        GgufConverter.convert(hf, f32, GgufConverter.mixChooser(hf, QuantMix.F32, List.of(), false), null, false);
+        int[] tokens = new int[40];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = 3 + (i * 7) % 60;
+        float[] want, got, unscaled;
+        try (LoadedModel m = ModelLoader.load(hf)) { want = m.model().forward(tokens); }
+        try (LoadedModel m = ModelLoader.load(plain)) { unscaled = m.model().forward(tokens); }
+        try (LoadedModel m = ModelLoader.load(f32)) { got = m.model().forward(tokens); }
+        double maxAbs = 0, err = 0, scalingEffect = 0;
+        for (int i = 0; i < want.length; i++) {
+            maxAbs = Math.max(maxAbs, Math.abs(want[i]));
+            err = Math.max(err, Math.abs(want[i] - got[i]));
+            scalingEffect = Math.max(scalingEffect, Math.abs(want[i] - unscaled[i]));
+        }
+        assertTrue(scalingEffect > 100 * err, "the scaling must matter (" + scalingEffect + ") far beyond the GGUF's difference (" + err + ")");
+        assertTrue(err < 1e-4 * maxAbs, "llama3 GGUF logits differ by " + err + " (largest logit " + maxAbs + ")");
+    }
+
     @Test void aTruncatedGgufIsOneLineNamingTheFile() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1});

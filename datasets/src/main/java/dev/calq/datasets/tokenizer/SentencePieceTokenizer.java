@@ -61,8 +61,13 @@ public final class SentencePieceTokenizer implements Tokenizer {
      * tokenizer_config.json (see {@link Tokenizers}) and default to the model file's own ids.
      */
     public SentencePieceTokenizer(SentencePieceModelFile model, int bosId, int eosId, boolean addBos) {
+        this(model, bosId, eosId, addBos, "tokenizer.model");
+    }
+
+    /** As above; {@code origin} names where the pieces came from in error messages (a file, or a GGUF's key). */
+    public SentencePieceTokenizer(SentencePieceModelFile model, int bosId, int eosId, boolean addBos, String origin) {
         if (model.modelType() != SentencePieceModelFile.ModelType.BPE)
-            throw new CalqException("tokenizer.model: SentencePiece model type " + model.modelType() + " is not supported (only BPE)");
+            throw new CalqException(origin + ": SentencePiece model type " + model.modelType() + " is not supported (only BPE)");
         this.model = model;
         this.bosId = bosId;
         this.eosId = eosId;
@@ -107,7 +112,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
         if (model.byteFallback()) {
             for (int b = 0; b < 256; b++)
-                if (byteIds[b] < 0) throw new CalqException("tokenizer.model: byte_fallback is set but piece <0x%02X> is missing".formatted(b));
+                if (byteIds[b] < 0) throw new CalqException(origin + ": byte_fallback is set but piece <0x%02X> is missing".formatted(b));
         }
         userDefinedIds = userDefined.stream().mapToInt(Integer::intValue).toArray();
         for (int id : userDefinedIds) {
@@ -116,17 +121,37 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
         for (List<int[]> l : userDefinedByFirstChar.values()) l.sort(Comparator.comparingInt((int[] a) -> a.length).reversed());
 
-        // Every way a mergeable piece splits into two symbols: (left code, right code) -> piece id.
+        // Every way a mergeable piece splits into two symbols: (left code, right code) -> piece id. The halves are
+        // looked up by rolling hash (checked against the text on a hit), so one very long piece costs its length,
+        // not its length squared in substrings.
         pairs = new LongIntMap(n * 8);
+        Map<Long, List<String>> byHash = new HashMap<>(mergeable.size() * 2);
+        for (String text : mergeable.keySet()) byHash.computeIfAbsent(hash(text, 0, text.length()), k -> new ArrayList<>(1)).add(text);
         for (var e : mergeable.entrySet()) {
             String text = e.getKey();
-            int len = text.codePointCount(0, text.length());
-            for (int k = 1, off = text.offsetByCodePoints(0, 1); k < len; k++, off = text.offsetByCodePoints(off, 1)) {
-                int left = symbolCode(text.substring(0, off), mergeable);
-                int right = symbolCode(text.substring(off), mergeable);
-                if (left != DEAD && right != DEAD) pairs.put(pairKey(left, right), e.getValue());
+            int len = text.length();
+            long[] prefix = new long[len + 1], power = new long[len + 1];
+            power[0] = 1;
+            for (int i = 0; i < len; i++) {
+                prefix[i + 1] = prefix[i] * HASH_BASE + text.charAt(i);
+                power[i + 1] = power[i] * HASH_BASE;
+            }
+            for (int off = text.offsetByCodePoints(0, 1); off < len; off = text.offsetByCodePoints(off, 1)) {
+                int left = symbolCode(text, 0, off, prefix[off], byHash, mergeable);
+                if (left == DEAD) continue;
+                int right = symbolCode(text, off, len, prefix[len] - prefix[off] * power[len - off], byHash, mergeable);
+                if (right != DEAD) pairs.put(pairKey(left, right), e.getValue());
             }
         }
+    }
+
+    private static final long HASH_BASE = 1_000_003L;
+
+    /** Polynomial hash of text[from, to) over UTF-16 units, modulo 2^64; equal to the rolling hash used above. */
+    private static long hash(String text, int from, int to) {
+        long h = 0;
+        for (int i = from; i < to; i++) h = h * HASH_BASE + text.charAt(i);
+        return h;
     }
 
     /** Loads a tokenizer.model with the model file's own BOS/EOS ids, adding BOS (the Llama convention). */
@@ -325,11 +350,17 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return id >= 0 ? id : -cp - 2;
     }
 
-    /** The symbol code of a piece half: its id when it is a mergeable piece, a character code when one character. */
-    private int symbolCode(String s, Map<String, Integer> mergeable) {
-        Integer id = mergeable.get(s);
-        if (id != null) return id;
-        return s.codePointCount(0, s.length()) == 1 ? -s.codePointAt(0) - 2 : DEAD;
+    /**
+     * The symbol code of the piece half text[from, to) whose hash is {@code h}: its id when it is a mergeable piece, a
+     * character code when it is one character, else DEAD.
+     */
+    private static int symbolCode(String text, int from, int to, long h, Map<Long, List<String>> byHash, Map<String, Integer> mergeable) {
+        List<String> candidates = byHash.get(h);
+        if (candidates != null) {
+            for (String c : candidates)
+                if (c.length() == to - from && text.regionMatches(from, c, 0, c.length())) return mergeable.get(c);
+        }
+        return text.offsetByCodePoints(from, 1) == to ? -text.codePointAt(from) - 2 : DEAD;
     }
 
     private static long pairKey(int left, int right) { return (long) left << 32 | (right & 0xFFFFFFFFL); }

@@ -89,7 +89,8 @@ public final class Tokenizers {
     public static SentencePieceTokenizer fromGguf(Path ggufFile) {
         try (GgufFile f = GgufFile.open(ggufFile)) {
             GgufSentencePiece sp = GgufSentencePiece.read(f);
-            return new SentencePieceTokenizer(sp.model(), sp.model().bosId(), sp.model().eosId(), sp.addBos());
+            return new SentencePieceTokenizer(sp.model(), sp.model().bosId(), sp.model().eosId(), sp.addBos(),
+                    ggufFile + ": tokenizer.ggml.tokens");
         }
     }
 

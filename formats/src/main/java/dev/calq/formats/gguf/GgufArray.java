@@ -8,7 +8,7 @@ import java.util.List;
  */
 public record GgufArray(GgufValueType elementType, List<?> items) {
     public GgufArray {
-        items = List.copyOf(items);
+        if (!(items instanceof PackedList)) items = List.copyOf(items);
     }
 
     public int size() { return items.size(); }

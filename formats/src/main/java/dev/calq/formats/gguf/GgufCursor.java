@@ -19,6 +19,9 @@ final class GgufCursor {
 
     long position() { return pos; }
 
+    /** The whole mapped file, for readers that copy spans they have already bounds-checked. */
+    MemorySegment segment() { return seg; }
+
     long remaining() { return seg.byteSize() - pos; }
 
     private void need(long n, String what) {
@@ -49,6 +52,14 @@ final class GgufCursor {
         long v = seg.get(Tensor.I64, pos);
         pos += 8;
         return v;
+    }
+
+    /** The next {@code n} bytes as a slice of the mapped file (no copy), advancing past them. */
+    MemorySegment slice(long n, String what) {
+        need(n, what);
+        MemorySegment s = seg.asSlice(pos, n);
+        pos += n;
+        return s;
     }
 
     String string(String what) {

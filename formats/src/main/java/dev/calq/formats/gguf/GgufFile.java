@@ -71,6 +71,7 @@ public final class GgufFile implements AutoCloseable {
             for (int d = 0; d < nDims; d++) {
                 ne[d] = in.i64();
                 if (ne[d] < 0) throw fail("tensor " + name + " has a negative dimension");
+                if (ne[d] == 0) throw fail("tensor " + name + " has a zero dimension (ne[" + d + "] = 0)");
                 if (ne[d] != 0 && count > Long.MAX_VALUE / ne[d]) throw fail("tensor " + name + " has too many elements");
                 count *= ne[d];
             }
@@ -219,6 +220,9 @@ public final class GgufFile implements AutoCloseable {
                 long n = in.i64();
                 if (n < 0 || n > in.remaining() / elem.minBytes())
                     throw fail("metadata " + key + " array of " + Long.toUnsignedString(n) + " " + elem + " does not fit in the file");
+                // Scalars and strings are held packed (about one byte of heap per byte of file, not 26 boxed);
+                // only arrays of arrays are read element by element.
+                if (elem != GgufValueType.ARRAY) yield new GgufArray(elem, PackedList.read(in, elem, n, key, path));
                 List<Object> items = new ArrayList<>((int) Math.min(n, 1 << 16));
                 for (long i = 0; i < n; i++) items.add(readValue(in, elem, key, depth + 1));
                 yield new GgufArray(elem, items);

@@ -108,6 +108,23 @@ public record ImportanceMatrix(Map<String, Entry> entries, int chunkCount, int c
     /** Reads either format, recognised by the GGUF magic. */
     public static ImportanceMatrix read(Path file) {
         if (!Files.isRegularFile(file)) throw CalqException.file(file, "not found");
-        return GgufFile.hasMagic(file) ? GgufImatrixFormat.read(file) : LegacyImatrixFormat.read(file);
+        ImportanceMatrix m = GgufFile.hasMagic(file) ? GgufImatrixFormat.read(file) : LegacyImatrixFormat.read(file);
+        m.checkFinite(file);
+        return m;
+    }
+
+    /** An infinite or NaN sum makes the quantizers' weighted errors NaN: refuse it where the matrix is read. */
+    void checkFinite(Path file) {
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            Entry en = e.getValue();
+            String origin = file.toString();
+            dev.calq.formats.tensor.Finite.check(en.sumSq(), en.columns(), origin, "entry " + e.getKey() + " (sums of squares)");
+            if (en.sum() != null) dev.calq.formats.tensor.Finite.check(en.sum(), en.columns(), origin, "entry " + e.getKey() + " (sums)");
+            dev.calq.formats.tensor.Finite.check(en.counts(), 0, origin, "entry " + e.getKey() + " (token counts)");
+            for (float c : en.counts())
+                if (c < 0) throw CalqException.file(file, "entry " + e.getKey() + " has a negative token count " + c);
+            for (float s : en.sumSq())
+                if (s < 0) throw CalqException.file(file, "entry " + e.getKey() + " has a negative sum of squares " + s);
+        }
     }
 }

@@ -50,6 +50,7 @@ public final class QuantizedCheckpointWriter {
         Path temp = AtomicOutput.tempSibling(outDir);
         try {
             Files.createDirectories(temp);
+            AtomicOutput.markAsOutput(temp);
             writeConfig(plan, temp);
             copySideFiles(plan.modelDir(), temp);
             for (var e : plan.extraJsonFiles().entrySet()) JSON.writeValue(temp.resolve(e.getKey()).toFile(), e.getValue());

@@ -141,4 +141,20 @@ class ImportanceMatrixTest {
         Files.write(t, new byte[] {1, 0, 0, 0});
         assertThrows(CalqException.class, () -> ImportanceMatrix.read(t));
     }
+
+    /** One infinite sum made a GGUF whose perplexity was NaN: both formats refuse it where the file is read. */
+    @org.junit.jupiter.api.Test
+    void nonFiniteSumsAreRefusedOnRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        for (boolean legacy : new boolean[] {false, true}) {
+            float[] sums = {1, 2, 3, Float.POSITIVE_INFINITY, 5, 6};
+            ImportanceMatrix m = new ImportanceMatrix(java.util.Map.of("blk.0.ffn_up.weight", ImportanceMatrix.Entry.of(sums, null, 10)),
+                    1, 512, List.of("c.txt"));
+            java.nio.file.Path f = dir.resolve(legacy ? "im.dat" : "im.gguf");
+            m.write(f, legacy);
+            dev.calq.formats.CalqException e = org.junit.jupiter.api.Assertions.assertThrows(dev.calq.formats.CalqException.class,
+                    () -> ImportanceMatrix.read(f));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith(f + ": entry blk.0.ffn_up.weight (sums of squares) has an infinity"),
+                    e.getMessage());
+        }
+    }
 }

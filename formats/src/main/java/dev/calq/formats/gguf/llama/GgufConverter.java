@@ -156,7 +156,7 @@ public final class GgufConverter {
                     data = p.generated();
                 } else {
                     Tensor t = src.get(p.hfName());
-                    data = load(t, p, cfg);
+                    data = load(t, p, cfg, hfDir);
                     MappedPages.release(t.data()); // read once: keep RSS near one tensor, not the whole file
                 }
                 int ne0 = (int) p.ne()[0];
@@ -197,8 +197,9 @@ public final class GgufConverter {
         return imp;
     }
 
-    private static float[] load(Tensor t, Planned p, ModelConfig cfg) {
+    private static float[] load(Tensor t, Planned p, ModelConfig cfg, Path hfDir) {
         if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        dev.calq.formats.tensor.Finite.check(t, hfDir.toString());
         float[] data = t.toFloatArray();
         boolean rope = cfg.architecture() == Architecture.LLAMA || cfg.architecture() == Architecture.MISTRAL;
         if (rope) {

@@ -26,12 +26,11 @@ public final class GgufModelConfig {
             default -> throw fail(f, "general.architecture \"" + archName + "\" is not supported (llama, qwen2, qwen3)");
         };
         String a = archName + ".";
-        if (f.hasTensor("rope_freqs.weight"))
-            throw fail(f, "rope_freqs.weight (Llama 3 rope scaling) is not supported when reading GGUF; evaluate the Hugging Face folder");
         int hidden = requiredInt(f, a + "embedding_length");
         int heads = requiredInt(f, a + "attention.head_count");
         int kvHeads = f.get(a + "attention.head_count_kv") != null ? requiredInt(f, a + "attention.head_count_kv") : heads;
-        int headDim = f.get(a + "attention.key_length") != null ? requiredInt(f, a + "attention.key_length") : hidden / heads;
+        int headDim = f.get(a + "attention.key_length") != null ? requiredInt(f, a + "attention.key_length")
+                : ModelConfig.derivedHeadDim(hidden, heads, f.path(), a + "embedding_length", a + "attention.head_count");
         int vocab = vocabSize(f, a);
         ModelConfig c = new ModelConfig(arch, hidden,
                 requiredInt(f, a + "feed_forward_length"),

@@ -22,6 +22,9 @@ import dev.calq.formats.gguf.GgufTensorInfo;
  * closes the file.
  */
 public final class GgufTensorSource implements TensorSource {
+    /** The name llama.cpp and this source give the per-pair rope frequency divisors. */
+    public static final String ROPE_FREQS = "rope_freqs.weight";
+
     private final GgufFile file;
     private final ModelConfig config;
     private final Map<String, GgufTensorInfo> byHfName = new LinkedHashMap<>();
@@ -34,6 +37,9 @@ public final class GgufTensorSource implements TensorSource {
             String hf = LlamaTensorNames.toHf(t.name());
             if (hf != null) byHfName.put(hf, t);
         }
+        // Llama 3 rope scaling as llama.cpp stores it: one frequency divisor per rotary pair, under its own name
+        // (Hugging Face has no such tensor; LlamaModel divides the frequencies by it).
+        if (file.hasTensor(ROPE_FREQS)) byHfName.put(ROPE_FREQS, file.tensor(ROPE_FREQS));
     }
 
     @Override public Set<String> names() { return Collections.unmodifiableSet(byHfName.keySet()); }

@@ -227,10 +227,25 @@ final class GgufTokenizerMetadata {
                 if (v != null && v.isInt()) putId(ids, k, v.asInt(), nVocab);
             }
         }
-        for (String k : kinds) if (ids.containsKey(k)) md.put("tokenizer.ggml." + k + "_token_id", GgufValue.u32(ids.get(k)));
+        for (String k : kinds) if (ids.containsKey(k)) md.put(idKey(k), GgufValue.u32(ids.get(k)));
+        // add_bos/add_eos are always written, from what the Hugging Face tokenizer does: with a tokenizer.json and no
+        // explicit setting, its post-processor decides (none: nothing added); a SentencePiece-only folder adds BOS, as
+        // LlamaTokenizer does. Left out, llama.cpp guesses from the pre-tokenizer name and may differ.
+        add.putIfAbsent("bos", tok == null);
+        add.putIfAbsent("eos", false);
         for (String k : kinds) if (add.containsKey(k)) md.put("tokenizer.ggml.add_" + k + "_token", GgufValue.bool(add.get(k)));
         if (tokConfig != null && tokConfig.path("chat_template").isTextual())
             md.put("tokenizer.chat_template", GgufValue.string(tokConfig.get("chat_template").asText()));
+    }
+
+    /** The metadata key llama.cpp reads for a special token kind (gguf-py's spellings, "seperator" included). */
+    static String idKey(String kind) {
+        return "tokenizer.ggml." + switch (kind) {
+            case "unk" -> "unknown";
+            case "sep" -> "seperator";
+            case "pad" -> "padding";
+            default -> kind;
+        } + "_token_id";
     }
 
     private static void putId(Map<String, Integer> ids, String kind, int id, int nVocab) {

@@ -63,6 +63,11 @@ class GgufConverterTest {
             assertEquals(2L, g.get("tokenizer.ggml.eos_token_id").asLong());
             assertEquals(true, g.get("tokenizer.ggml.add_bos_token").value());
             assertEquals(false, g.get("tokenizer.ggml.add_eos_token").value());
+            // llama.cpp's spellings: unknown_token_id and padding_token_id (unk_/pad_token_id were ignored by it).
+            assertEquals(0L, g.get("tokenizer.ggml.unknown_token_id").asLong());
+            assertEquals(0L, g.get("tokenizer.ggml.padding_token_id").asLong());
+            assertEquals(null, g.get("tokenizer.ggml.unk_token_id"));
+            assertEquals(null, g.get("tokenizer.ggml.pad_token_id"));
 
             assertEquals("token_embd.weight", g.tensors().getFirst().name());
             assertEquals("blk.0.attn_norm.weight", g.tensors().get(1).name());

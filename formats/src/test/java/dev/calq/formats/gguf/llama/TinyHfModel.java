@@ -82,7 +82,7 @@ final class TinyHfModel {
                  "model": {"type": "BPE", "vocab": {%s}, "merges": [["t", "3"], ["Ġ", "a"]]}}
                 """.formatted(vocab));
         Files.writeString(dir.resolve("tokenizer_config.json"), """
-                {"bos_token": "<|begin|>", "eos_token": "<|end|>", "add_eos_token": false}
+                {"bos_token": "<|begin|>", "eos_token": "<|end|>", "unk_token": "<unk>", "pad_token": "<unk>", "add_eos_token": false}
                 """);
         return m;
     }

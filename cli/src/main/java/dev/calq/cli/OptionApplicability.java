@@ -1,0 +1,39 @@
+package dev.calq.cli;
+
+import dev.calq.formats.CalqException;
+import picocli.CommandLine;
+
+/**
+ * Refuses {@code quantize} options that the chosen method and format would ignore: a user who passes
+ * {@code --act-order} or {@code --bits 3} must get what they asked for or a one-line error saying why not, never a
+ * silently different output. Only options given on the command line count (defaults never trip it).
+ */
+final class OptionApplicability {
+    private OptionApplicability() {}
+
+    static void check(CommandLine.ParseResult parsed, String method, String format, boolean calibrationGiven, boolean alsoGguf) {
+        boolean gptq = method.equals("gptq"), awq = method.equals("awq"), rtn = method.equals("rtn"), ggufOut = format.equals("gguf");
+        boolean layerwise = !(ggufOut && rtn) && (calibrationGiven || !rtn);
+        refuse(parsed, !gptq, "applies to --method gptq only", "--act-order", "--static-groups", "--damp", "--block-size",
+                "--true-sequential", "--compare-rtn");
+        refuse(parsed, !awq, "applies to --method awq only", "--awq-grid", "--duo-scaling", "--awq-clip", "--max-shrink",
+                "--awq-gqa-output", "--awq-max-tokens");
+        refuse(parsed, ggufOut && rtn, "sets the integer grid of a GPTQ/AWQ checkpoint; a GGUF file's types come from --type and --tensor-type",
+                "--bits", "--group-size", "--sym", "--mse-clip");
+        refuse(parsed, !ggufOut, "applies to --format gguf (a GGUF beside a checkpoint is --also-gguf TYPE=FILE)", "--type");
+        refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type");
+        refuse(parsed, !layerwise, "applies to layer-by-layer calibration runs (GPTQ, AWQ, or RTN with --calibration), not to this one",
+                "--memory", "--work-dir", "--resume");
+        refuse(parsed, !calibrationGiven, "applies only with --calibration", "--nsamples", "--seqlen", "--seed", "--bos", "--sampling", "--text-field");
+        refuse(parsed, ggufOut && rtn, "does not apply to the importance-matrix pass of --format gguf (llama.cpp's consecutive chunks, BOS first)",
+                "--seed", "--bos", "--sampling");
+    }
+
+    private static void refuse(CommandLine.ParseResult parsed, boolean doesNotApply, String why, String... names) {
+        if (!doesNotApply) return;
+        for (String name : names) {
+            CommandLine.Model.OptionSpec o = parsed.commandSpec().findOption(name);
+            if (o != null && parsed.hasMatchedOption(o)) throw new CalqException(name + " " + why);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.calq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.calq.formats.SharedData;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Mistyped and hostile commands, as a new user tries them: each is one line naming the file or option, nothing lost. */
+class HostileInputCliTest {
+    @TempDir Path dir;
+
+    private static void assertOneLineError(CliRun r, int code, String expected) {
+        assertEquals(code, r.code(), r.err());
+        assertTrue(r.err().startsWith("calq: error: ") && r.err().contains(expected), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    @Test void aMistypedValueIsOneLineNotTheUsage() {
+        CliRun r = CliRun.of("quantize", "--model", "m", "--output", "o", "--method", "foo");
+        assertOneLineError(r, 2, "--method");
+        assertTrue(r.err().contains("see 'calq quantize --help'"), r.err());
+        assertOneLineError(CliRun.of("eval", "--model"), 2, "--model");
+        assertOneLineError(CliRun.of("convert", "--model", "m", "--output", "o", "--no-such-option"), 2, "--no-such-option");
+    }
+
+    @Test void imatrixRefusesANegativeChunkCount() {
+        assertOneLineError(CliRun.of("imatrix", "--model", dir.resolve("m").toString(), "--calibration", "cal.txt",
+                "--output", dir.resolve("im.gguf").toString(), "--chunks", "-1"), 1, "--chunks -1 must be at least 1");
+    }
+
+    @Test void quantizeRefusesAFileWhereAModelFolderBelongsBeforeCalibrating() throws IOException {
+        Path gguf = Files.write(dir.resolve("x.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+        Path cal = Files.writeString(dir.resolve("cal.txt"), "some text");
+        Path out = dir.resolve("q");
+        assertOneLineError(CliRun.of("quantize", "--model", gguf.toString(), "--calibration", cal.toString(), "--output", out.toString()), 1,
+                gguf + ": is a file; quantize reads a Hugging Face model folder");
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(2, s.count(), "no output or work folder is left");
+        }
+    }
+
+    @Test void klDivergenceGivenAFolderSaysSo() throws IOException {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Path text = Files.writeString(dir.resolve("t.txt"), "Hello world. ".repeat(200));
+        CliRun r = CliRun.of("eval", "--model", SharedData.tinyLlama().toString(), "--text", text.toString(), "--ctx", "64",
+                "--chunks", "1", "--kl-divergence", dir.toString());
+        assertOneLineError(r, 1, dir + ": is a folder, not a log-probability file");
+    }
+
+    /** The folder holding the model, and the model's own side inputs, are never an output, even with --overwrite. */
+    @Test void overwriteNeverDeletesTheInputModelOrTheImatrix() throws IOException {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Path tiny = Files.createDirectories(work.resolve("tiny"));
+        try (Stream<Path> s = Files.list(SharedData.tinyLlama())) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                try {
+                    Files.createLink(tiny.resolve(f.getFileName()), f);
+                } catch (IOException | UnsupportedOperationException e) {
+                    Files.copy(f, tiny.resolve(f.getFileName()));
+                }
+            }
+        }
+        assertOneLineError(CliRun.of("convert", "--model", tiny.toString(), "--type", "Q8_0", "--output", work.toString(), "--overwrite"), 1,
+                work + ": the output would replace a folder holding the input " + tiny);
+        assertOneLineError(CliRun.of("quantize", "--method", "rtn", "--model", tiny.toString(), "--output", work.toString(), "--overwrite"), 1,
+                "would replace a folder holding the input");
+        Path cal = Files.writeString(dir.resolve("cal.txt"), "text");
+        assertOneLineError(CliRun.of("imatrix", "--model", tiny.toString(), "--calibration", cal.toString(), "--output", cal.toString(),
+                "--overwrite"), 1, cal + ": the output would replace the input " + cal);
+        Path im = Files.writeString(dir.resolve("im.gguf"), "x");
+        assertOneLineError(CliRun.of("convert", "--model", tiny.toString(), "--type", "Q8_0", "--imatrix", im.toString(), "--output", im.toString(),
+                "--overwrite"), 1, "would replace the input " + im);
+        assertTrue(Files.isRegularFile(tiny.resolve("model.safetensors")));
+        assertEquals("text", Files.readString(cal));
+        assertEquals("x", Files.readString(im));
+    }
+
+    /** Options the chosen method and format would drop are refused by name before anything runs. */
+    @Test void optionsThatDoNotApplyAreRefused() throws IOException {
+        Path model = Files.createDirectories(dir.resolve("m"));
+        Files.writeString(model.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":48,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":40}");
+        String out = dir.resolve("o").toString(), cal = "cal.txt";
+        String[][] cases = {
+                {"--method awq --act-order", "--act-order applies to --method gptq only"},
+                {"--method rtn --no-true-sequential", "--true-sequential applies to --method gptq only"},
+                {"--method gptq --awq-grid 10", "--awq-grid applies to --method awq only"},
+                {"--format gguf --bits 3", "--bits sets the integer grid of a GPTQ/AWQ checkpoint"},
+                {"--type Q4_K_M", "--type applies to --format gguf"},
+                {"--method rtn --nsamples 16", "--nsamples applies only with --calibration"},
+                {"--format gguf --calibration " + cal + " --seed 3", "--seed does not apply to the importance-matrix pass"},
+                {"--format gguf --resume", "--resume applies to layer-by-layer calibration runs"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("quantize", "--model", model.toString(), "--output", out));
+            args.addAll(java.util.List.of(c[0].split(" ")));
+            assertOneLineError(CliRun.of(args.toArray(String[]::new)), 1, c[1]);
+        }
+        assertTrue(Files.notExists(dir.resolve("o")));
+    }
+}
