@@ -23,4 +23,6 @@ final class GgufOptions {
     @Option(names = "--also-gguf", paramLabel = "TYPE=FILE",
             description = "GPTQ/RTN/AWQ: also write a GGUF file of this mix from the same calibration pass, with its importance matrix (repeatable). AWQ: its scaled weights; GPTQ/RTN: the original weights.")
     List<String> alsoGguf = new ArrayList<>();
+
+    @Mixin TargetOptions target = new TargetOptions();
 }

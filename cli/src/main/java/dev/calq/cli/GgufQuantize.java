@@ -19,6 +19,7 @@ final class GgufQuantize {
     private GgufQuantize() {}
 
     static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
+        if (gguf.target.given()) return TargetQuantize.run(model, output, calibration, gguf, overwrite, log);
         GgufJob.Target target = new GgufJob.Target(gguf.type, gguf.mixFlags.options(), output);
         PrintWriter out = new PrintWriter(System.out, true);
         if (gguf.mixFlags.dryRun) return GgufMixRun.dryRun(model, target, gguf.imatrix != null || calibration.given(), out);

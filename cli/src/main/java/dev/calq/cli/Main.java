@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "calq", mixinStandardHelpOptions = true, version = "calq 0.1.0",
         description = "Calibration-aware LLM weight quantizer: GPTQ, AWQ and llama.cpp GGUF with an importance matrix.",
         subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, EvalCommand.class, QuantizeCommand.class, RepackCommand.class, ImatrixCommand.class, ConvertCommand.class,
-                dev.calq.cli.plot.PlotCommand.class})
+                dev.calq.cli.plot.PlotCommand.class, SensitivityCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

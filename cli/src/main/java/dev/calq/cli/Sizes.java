@@ -3,7 +3,7 @@ package dev.calq.cli;
 import dev.calq.formats.CalqException;
 import java.util.Locale;
 
-/** Parses sizes such as 512m, 8g, 1.5G, 100000 (bytes). */
+/** Parses sizes such as 512m, 8g, 1.5G, 32MiB, 100000 (bytes); k, m, g, t are powers of 1024. */
 final class Sizes {
     private Sizes() {}
 
@@ -16,7 +16,8 @@ final class Sizes {
 
     static long parse(String text, String option) {
         String s = text.trim().toLowerCase(Locale.ROOT);
-        if (s.endsWith("b")) s = s.substring(0, s.length() - 1);
+        if (s.endsWith("ib")) s = s.substring(0, s.length() - 2); // 32MiB: the binary units these are anyway
+        else if (s.endsWith("b")) s = s.substring(0, s.length() - 1);
         long mult = 1;
         if (s.endsWith("k")) mult = 1L << 10;
         else if (s.endsWith("m")) mult = 1L << 20;

@@ -21,6 +21,13 @@ public final class OutputError {
         return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : num / den;
     }
 
+    /** tr((W-Q) H (W-Q)^T) with H given as float32 [in x in]: the unnormalised output error the size targets add up. */
+    public static double absoluteOutputError(float[] w, float[] q, int out, int in, float[] h) {
+        float[] d = new float[out * in];
+        for (int i = 0; i < d.length; i++) d[i] = w[i] - q[i];
+        return quadratic(d, out, in, h);
+    }
+
     /** sum over rows r of a_r^T H a_r = tr(A H A^T). */
     private static double quadratic(float[] a, int out, int in, float[] h) {
         float[] ah = new float[out * in];

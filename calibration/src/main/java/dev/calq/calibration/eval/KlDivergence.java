@@ -27,7 +27,7 @@ public final class KlDivergence {
     }
 
     /** KL(P || Q) = sum p (log p - log q) for the base P and the model's log q = logits - lse. */
-    static double position(float[] baseLogProbs, float[] logits, int off, double lse, int vocab) {
+    public static double position(float[] baseLogProbs, float[] logits, int off, double lse, int vocab) {
         double s = 0;
         for (int i = 0; i < vocab; i++) {
             double lp = baseLogProbs[i];

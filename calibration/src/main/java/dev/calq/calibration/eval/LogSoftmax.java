@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** log(sum(exp(x))) of a row of logits, stable (max subtracted) and vectorised; the row's argmax too. */
-final class LogSoftmax {
+public final class LogSoftmax {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private LogSoftmax() {}
@@ -26,7 +26,7 @@ final class LogSoftmax {
     }
 
     /** log-sum-exp of x[off .. off+n). */
-    static double logSumExp(float[] x, int off, int n) {
+    public static double logSumExp(float[] x, int off, int n) {
         float max = max(x, off, n);
         int lanes = F.length(), i = 0;
         FloatVector m = FloatVector.broadcast(F, max);

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class LlamaModel implements LayerwiseModel {
     private final ModelConfig config;
-    private final Tensor embeddings;
+    private Tensor embeddings;
     private final List<DecoderLayer> layers;
     private final RmsNorm finalNorm;
     private final Linear lmHead;
@@ -71,6 +71,14 @@ public final class LlamaModel implements LayerwiseModel {
     public Linear lmHead() { return lmHead; }
 
     public Tensor embeddings() { return embeddings; }
+
+    /** Replaces the token embeddings (same [vocab x hidden] shape), e.g. to measure what quantizing them costs. */
+    public void setEmbeddings(Tensor e) {
+        if (e.rank() != 2 || e.dim(0) != embeddings.dim(0) || e.dim(1) != embeddings.dim(1))
+            throw new IllegalArgumentException("embeddings of shape " + java.util.Arrays.toString(e.shape()) + " where "
+                    + java.util.Arrays.toString(embeddings.shape()) + " are expected");
+        embeddings = e;
+    }
 
     public int vocabSize() { return config.vocabSize(); }
 

@@ -1,0 +1,43 @@
+package dev.calq.cli;
+
+import dev.calq.calibration.model.LoadedModel;
+import dev.calq.calibration.model.ModelLoader;
+import dev.calq.formats.AtomicOutput;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code calq sensitivity}: what every candidate ggml type would cost every tensor, as tables and plots. */
+@Command(name = "sensitivity", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measure each tensor's sensitivity to each GGUF type (Hessian-weighted output error calibrated to KL divergence) and write CSV, JSON, a heatmap and a size-vs-KL plot.")
+public final class SensitivityCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
+    Path model;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Report folder to write.")
+    Path output;
+
+    @Mixin CalibrationOptions calibration = new CalibrationOptions();
+
+    @Option(names = "--imatrix", paramLabel = "FILE", description = "Importance matrix the codecs use (default: gathered in the same pass).")
+    Path imatrix;
+
+    @Mixin SensitivityOptions sensitivity = new SensitivityOptions();
+
+    @Option(names = "--overwrite", description = "Replace an existing report folder.")
+    boolean overwrite;
+
+    @Override
+    public Integer call() {
+        AtomicOutput.checkTarget(output, overwrite, model);
+        sensitivity.check();
+        SensitivityPass.Result s;
+        try (LoadedModel loaded = ModelLoader.load(model)) {
+            s = SensitivityPass.run(loaded, calibration, imatrix, sensitivity.candidates(), sensitivity.gain(), sensitivity.probeChunks, System.err);
+        }
+        SensitivityReport.write(output, model, output.resolve("model.gguf"), s.table(), overwrite, System.out);
+        return 0;
+    }
+}

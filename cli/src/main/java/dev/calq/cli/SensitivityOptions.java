@@ -1,0 +1,29 @@
+package dev.calq.cli;
+
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.quant.GgmlType;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** How the sensitivity is measured, shared by {@code calq sensitivity} and {@code quantize --target-size}. */
+final class SensitivityOptions {
+    @Option(names = "--candidate-types", paramLabel = "T,T,...", defaultValue = SensitivityPass.DEFAULT_CANDIDATES,
+            description = "ggml types measured and chosen from (default: ${DEFAULT-VALUE}).")
+    String candidateTypes;
+
+    @Option(names = "--gain-type", paramLabel = "TYPE", defaultValue = "Q2_K",
+            description = "Type of the single-tensor substitutions that turn Hessian errors into KL divergence (default: ${DEFAULT-VALUE}).")
+    String gainType;
+
+    @Option(names = "--probe-chunks", paramLabel = "N", defaultValue = "4",
+            description = "Calibration chunks on which substitutions are measured end to end (default: ${DEFAULT-VALUE}).")
+    int probeChunks;
+
+    List<GgmlType> candidates() { return SensitivityPass.parseCandidates(candidateTypes); }
+
+    GgmlType gain() { return SensitivityPass.parseCandidates(gainType).getFirst(); }
+
+    void check() {
+        if (probeChunks <= 0) throw new CalqException("--probe-chunks " + probeChunks + " must be positive");
+    }
+}

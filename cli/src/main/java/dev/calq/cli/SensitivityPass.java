@@ -1,0 +1,86 @@
+package dev.calq.cli;
+
+import dev.calq.calibration.eval.PerplexityEvaluator;
+import dev.calq.calibration.eval.PerplexityMethod;
+import dev.calq.calibration.model.LlamaModel;
+import dev.calq.calibration.model.LoadedModel;
+import dev.calq.datasets.CalibrationSource;
+import dev.calq.datasets.tokenizer.Tokenizer;
+import dev.calq.datasets.tokenizer.Tokenizers;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.gptq.HessianObserver;
+import dev.calq.gptq.sensitivity.KlProbe;
+import dev.calq.gptq.sensitivity.SensitivityMeasurement;
+import dev.calq.gptq.sensitivity.SensitivityTable;
+import dev.calq.imatrix.ImatrixCollection;
+import dev.calq.imatrix.ImatrixObserver;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@code calq sensitivity} and {@code quantize --target-size} share: one pass of llama.cpp's calibration chunks
+ * gathering the layer-input Hessians and (unless --imatrix gives one) the importance matrix together, the KL probe
+ * on the first chunks, then every tensor's cost at every candidate type.
+ */
+final class SensitivityPass {
+    /** The types tried by default: every K and IQ type from 2 to 8 bits that calq's codecs write. */
+    static final String DEFAULT_CANDIDATES = "IQ2_XXS,IQ2_XS,IQ2_S,Q2_K,IQ3_XXS,IQ3_S,Q3_K,IQ4_XS,Q4_K,Q5_K,Q6_K,Q8_0";
+
+    record Result(SensitivityTable table, ImportanceMatrix imatrix, double passSeconds, double measureSeconds) {}
+
+    private SensitivityPass() {}
+
+    static List<GgmlType> parseCandidates(String spec) {
+        List<GgmlType> out = new ArrayList<>();
+        for (String s : spec.split(",")) {
+            if (s.isBlank()) continue;
+            try {
+                out.add(GgmlType.fromName(s.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new CalqException("--candidate-types: unknown ggml type " + s.trim());
+            }
+        }
+        if (out.isEmpty()) throw new CalqException("--candidate-types: no type given");
+        return out;
+    }
+
+    static Result run(LoadedModel loaded, CalibrationOptions calibration, Path imatrixFile, List<GgmlType> candidates, GgmlType gainType,
+                      int probeChunks, PrintStream log) {
+        if (!calibration.given()) throw new CalqException("a size target or sensitivity report needs --calibration (the layer Hessians come from it)");
+        int ctx = calibration.seqlen;
+        if (ctx < 4) throw new CalqException("--seqlen " + ctx + " is too small (at least 4)");
+        if (ctx > loaded.config().maxPositionEmbeddings())
+            throw new CalqException("--seqlen " + ctx + " exceeds the model's max_position_embeddings " + loaded.config().maxPositionEmbeddings());
+        CalibrationSource source = CalibrationSource.parse(calibration.calibration, calibration.textField);
+        Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
+        LlamaModel llama = loaded.model();
+        int[] tokens = EvalCommand.tokenize(tok, source.text(), llama.vocabSize(), loaded.path());
+        int available = PerplexityMethod.windows(tokens.length, ctx);
+        if (available == 0)
+            throw new CalqException(calibration.calibration + ": " + tokens.length + " tokens, fewer than one chunk of " + ctx + " tokens");
+        int chunks = Math.min(calibration.nsamples, available);
+
+        HessianObserver hessians = new HessianObserver();
+        ImatrixObserver stats = imatrixFile == null ? new ImatrixObserver() : null;
+        log.printf(Locale.ROOT, "sensitivity: Hessians%s over %d chunks of %d tokens%n", stats != null ? " and importance matrix" : "", chunks, ctx);
+        long t0 = System.nanoTime();
+        PerplexityEvaluator.evaluate(llama, tokens, tok.bosId(), PerplexityMethod.LLAMA, ctx, chunks, null, null, null,
+                (layer, site, x, n, dim) -> {
+                    hessians.observe(layer, site, x, n, dim);
+                    if (stats != null) stats.observe(layer, site, x, n, dim);
+                });
+        ImportanceMatrix im = imatrixFile != null ? ImportanceMatrix.read(imatrixFile)
+                : ImatrixCollection.toImportanceMatrix(stats, llama.numLayers(), chunks, ctx, List.of(calibration.calibration));
+        double pass = (System.nanoTime() - t0) / 1e9;
+        KlProbe probe = KlProbe.record(llama, tokens, tok.bosId(), ctx, probeChunks);
+        SensitivityTable table = SensitivityMeasurement.measure(llama, hessians, im, candidates, gainType, probe, log);
+        double measure = (System.nanoTime() - t0) / 1e9 - pass;
+        log.printf(Locale.ROOT, "sensitivity: calibration pass %.1fs, measurement %.1fs (%d probe positions)%n", pass, measure, probe.positions());
+        return new Result(table, im, pass, measure);
+    }
+}

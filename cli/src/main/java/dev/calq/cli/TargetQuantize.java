@@ -1,0 +1,68 @@
+package dev.calq.cli;
+
+import dev.calq.calibration.model.LoadedModel;
+import dev.calq.calibration.model.ModelLoader;
+import dev.calq.formats.AtomicOutput;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code quantize --format gguf --target-size SIZE | --target-bpw B}: the sensitivity pass, the type choice that
+ * minimises predicted KL divergence within the target, the choice printed and saved as a --tensor-type-file, then
+ * the GGUF written with those types and the same importance matrix.
+ */
+final class TargetQuantize {
+    private TargetQuantize() {}
+
+    static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
+        TargetOptions opts = gguf.target;
+        TargetMix.Target target = TargetMix.Target.of(opts.targetSize, opts.targetBpw);
+        if (!gguf.mixFlags.tensorTypes.isEmpty() || gguf.mixFlags.tensorTypeFile != null || gguf.mixFlags.pure
+                || gguf.mixFlags.outputTensorType != null || gguf.mixFlags.tokenEmbeddingType != null)
+            throw new CalqException("a size target chooses every tensor's type itself; drop --tensor-type, --tensor-type-file, --pure and the output/embedding types");
+        QuantMix base = QuantMix.forName(gguf.type);
+        if (!base.quantized()) throw new CalqException("--type " + gguf.type + ": a size target needs a quantized base mix (its file type is recorded)");
+        opts.sensitivity.check();
+        Path typesFile = opts.tensorTypesOutput != null ? opts.tensorTypesOutput
+                : output.toAbsolutePath().resolveSibling(output.getFileName() + ".tensor-types.txt");
+        if (!gguf.mixFlags.dryRun) {
+            AtomicOutput.checkTarget(output, overwrite, model);
+            AtomicOutput.checkTarget(typesFile, overwrite, model);
+        }
+        PrintWriter out = new PrintWriter(System.out, true);
+        long t0 = System.nanoTime();
+        TargetMix.checkReachable(model, output, base, opts.sensitivity.candidates(), target);
+        SensitivityPass.Result s;
+        if (opts.sensitivityTable != null) {
+            if (gguf.imatrix == null) throw new CalqException("--sensitivity needs the --imatrix the table was measured with");
+            s = new SensitivityPass.Result(SensitivityReport.read(opts.sensitivityTable), ImportanceMatrix.read(gguf.imatrix), 0, 0);
+        } else {
+            try (LoadedModel loaded = ModelLoader.load(model)) {
+                s = SensitivityPass.run(loaded, calibration, gguf.imatrix, opts.sensitivity.candidates(), opts.sensitivity.gain(),
+                        opts.sensitivity.probeChunks, log);
+            }
+            if (gguf.imatrixOutput != null && gguf.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
+        }
+        TargetMix.Choice c = TargetMix.choose(model, output, base, s.table(), target);
+        TargetMix.print(out, s.table(), c);
+        if (opts.report != null) SensitivityReport.write(opts.report, model, output, s.table(), overwrite, log);
+        if (gguf.mixFlags.dryRun) {
+            out.printf(Locale.ROOT, "dry run: %s would be %d bytes (%.2f MiB); nothing written%n", output, c.plan().fileBytes(), c.plan().fileBytes() / 1048576.0);
+            return 0;
+        }
+        TargetMix.writeTensorTypeFile(typesFile, c.allocation().types(), overwrite);
+        out.println("saved the chosen types to " + typesFile + " (replay: --tensor-type-file " + typesFile + ")");
+        long t1 = System.nanoTime();
+        GgufConverter.Result r = GgufConverter.convert(model, output, c.chooser(), s.imatrix(), overwrite);
+        ConvertCommand.printSummary(out, r, base, (System.nanoTime() - t1) / 1e9);
+        out.printf(Locale.ROOT, "target run: %.1fs in all (sensitivity pass %.1fs, measurement %.1fs)%n", (System.nanoTime() - t0) / 1e9,
+                s.passSeconds(), s.measureSeconds());
+        return 0;
+    }
+}
