@@ -209,10 +209,10 @@ public final class QuantizeCommand implements Callable<Integer> {
                             dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES, output, overwrite || resume);
             for (String w : warnings) log.println("warning: " + w);
             if (!also.isEmpty()) {
-                // GPTQ's error feedback inside llama.cpp's block types is not there yet: the GGUF files hold the
-                // original weights, quantized by the mix with this pass's importance matrix.
+                // The GGUF files beside a checkpoint hold the original weights, quantized by the mix with this
+                // pass's importance matrix; GPTQ inside the block types needs its own pass (--format gguf).
                 log.println("note: --also-gguf after " + m + " writes the original weights (llama-quantize's rounding"
-                        + (im != null ? " with this run's importance matrix" : "") + "); GPTQ inside ggml block types is not implemented yet");
+                        + (im != null ? " with this run's importance matrix" : "") + "); for GPTQ inside the ggml block types run --method gptq --format gguf");
                 writeGguf(loaded, loaded.weights(), im, also);
             }
         }
