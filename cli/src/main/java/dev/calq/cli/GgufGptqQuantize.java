@@ -52,10 +52,10 @@ final class GgufGptqQuantize {
             im = cmd.gguf.imatrix != null ? ImportanceMatrix.read(cmd.gguf.imatrix)
                     : ImatrixCommand.collect(loaded, cmd.calibration.calibration, cmd.calibration.textField, cmd.calibration.seqlen,
                             cmd.calibration.nsamples, log).result().matrix();
-            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, log);
+            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, cmd.ggufScaleChoice(), log);
             List<int[]> samples = cmd.calibration.samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            cmd.runLayers(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg, false, log);
+            cmd.runLayers(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + cmd.ggufScaleChoice(), false, log);
             log.print(method.errorTable());
             for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet()) {
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));

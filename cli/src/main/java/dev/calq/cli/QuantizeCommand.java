@@ -107,6 +107,20 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--block-size", defaultValue = "128", description = "GPTQ lazy-batch block (default: ${DEFAULT-VALUE}).")
     int blockSize;
 
+    @Option(names = "--gguf-scales", defaultValue = "hessian",
+            description = "--method gptq --format gguf: each block's scales by the type's search with the Hessian's diagonal (diagonal), "
+                    + "or the candidate of that search with the smallest GPTQ loss over the block (hessian) (default: ${DEFAULT-VALUE}).")
+    String ggufScales;
+
+    /** --gguf-scales as the quantizer's choice. */
+    dev.calq.gptq.GgufGptqQuantizer.ScaleChoice ggufScaleChoice() {
+        return switch (ggufScales) {
+            case "hessian" -> dev.calq.gptq.GgufGptqQuantizer.ScaleChoice.HESSIAN;
+            case "diagonal" -> dev.calq.gptq.GgufGptqQuantizer.ScaleChoice.DIAGONAL;
+            default -> throw new CalqException("--gguf-scales " + ggufScales + ": expected hessian or diagonal");
+        };
+    }
+
     @Option(names = "--mse-clip", description = "Search a clipped min/max range per group minimising the error (GPTQ's mse option).")
     boolean mseClip;
 

@@ -37,6 +37,7 @@ public final class GgufGptqMethod implements LayerMethod {
     private final Function<String, GgmlType> typeOf;
     private final GptqConfig config;
     private final boolean trueSequential;
+    private final GgufGptqQuantizer.ScaleChoice scaleChoice;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
     private final Map<String, GgufGptqQuantizer.Result> encoded = new LinkedHashMap<>();
@@ -47,6 +48,13 @@ public final class GgufGptqMethod implements LayerMethod {
      * {@code config} supplies the damping (act-order is refused: see {@link GgufGptqQuantizer}).
      */
     public GgufGptqMethod(LayerwiseModel model, Function<String, GgmlType> typeOf, GptqConfig config, boolean trueSequential, PrintStream log) {
+        this(model, typeOf, config, trueSequential, GgufGptqQuantizer.ScaleChoice.DIAGONAL, log);
+    }
+
+    /** As above, with each block's scales chosen as {@code scaleChoice} says. */
+    public GgufGptqMethod(LayerwiseModel model, Function<String, GgmlType> typeOf, GptqConfig config, boolean trueSequential,
+                          GgufGptqQuantizer.ScaleChoice scaleChoice, PrintStream log) {
+        this.scaleChoice = scaleChoice;
         if (config.actOrder()) throw new dev.calq.formats.CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
         this.model = model;
         this.typeOf = typeOf;
@@ -90,7 +98,7 @@ public final class GgufGptqMethod implements LayerMethod {
                 }
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, w, out, in, inv, importance, type);
+                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, w, out, in, inv, importance, type, scaleChoice);
                 float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
                 errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(w, r.dequantized(), out, in, h),
                         OutputError.relativeOutputError(w, plain, out, in, h)));

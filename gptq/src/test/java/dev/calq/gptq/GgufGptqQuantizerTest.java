@@ -61,6 +61,29 @@ class GgufGptqQuantizerTest {
         assertTrue(gptq < 0.9 * base, t + ": GPTQ " + gptq + " vs imatrix quantization " + base);
     }
 
+    /** The Hessian-aware scale choice decodes to its bytes and lowers tr(dW H dW^T) below the diagonal-weighted choice (K-types). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    void hessianScaleChoiceBeatsTheDiagonalOne(GgmlType t) {
+        float[] imp = GgufGptqQuantizer.diagonal(H, IN);
+        InverseHessian inv = InverseHessian.prepare("h", H, IN, CFG);
+        GgufGptqQuantizer.Result diag = GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.DIAGONAL);
+        GgufGptqQuantizer.Result hess = GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.HESSIAN);
+        assertArrayEquals(hess.dequantized(), Quantizers.dequantize(t, hess.bytes(), OUT, IN), 0f, t.toString());
+        double d = hessianError(W, diag.dequantized(), OUT, IN, H), h = hessianError(W, hess.dequantized(), OUT, IN, H);
+        assertTrue(h < d, t + ": Hessian-aware " + h + " vs diagonal " + d);
+    }
+
+    /** Outside the K-types the Hessian choice is the diagonal one, byte for byte. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q8_0", "IQ4_NL", "IQ4_XS"})
+    void otherTypesKeepTheDiagonalChoice(GgmlType t) {
+        float[] imp = GgufGptqQuantizer.diagonal(H, IN);
+        InverseHessian inv = InverseHessian.prepare("h", H, IN, CFG);
+        assertArrayEquals(GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.DIAGONAL).bytes(),
+                GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.HESSIAN).bytes(), t.toString());
+    }
+
     /** Without correlations (H = I) there is no feedback: scales chosen block by block, nearest levels; the K-types' encoders do exactly that. */
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
