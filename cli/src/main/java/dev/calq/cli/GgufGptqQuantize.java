@@ -38,6 +38,7 @@ final class GgufGptqQuantize {
         if (!mix.quantized()) throw new CalqException("--method gptq needs a quantized --type; " + mix + " stores floats");
         if (!cmd.calibration.given()) throw new CalqException("--method gptq --format gguf needs --calibration (the Hessians come from it)");
         if (cmd.actOrder) throw new CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
+        GgufGptqQuantizer.ScaleChoice scales = cmd.ggufScaleChoice();
         cmd.requireHfFolder();
         AtomicOutput.checkTarget(cmd.output, cmd.overwrite || cmd.resume, cmd.model, cmd.calibration.path(), cmd.gguf.imatrix);
         if (cmd.gguf.imatrixOutput != null)
@@ -52,10 +53,10 @@ final class GgufGptqQuantize {
             im = cmd.gguf.imatrix != null ? ImportanceMatrix.read(cmd.gguf.imatrix)
                     : ImatrixCommand.collect(loaded, cmd.calibration.calibration, cmd.calibration.textField, cmd.calibration.seqlen,
                             cmd.calibration.nsamples, log).result().matrix();
-            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, cmd.ggufScaleChoice(), log);
+            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, scales, log);
             List<int[]> samples = cmd.calibration.samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            cmd.runLayers(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + cmd.ggufScaleChoice(), false, log);
+            cmd.runLayers(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + scales, false, log);
             log.print(method.errorTable());
             for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet()) {
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));

@@ -60,5 +60,12 @@ class QuantizeGgufGptqTest {
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("act-order"), r.err());
         assertFalse(Files.exists(dir.resolve("b.gguf")));
+        r = CliRun.of(args(dir.resolve("c.gguf"), "--gguf-scales", "diagonal"));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gguf-scales applies to --method gptq --format gguf only"), r.err());
+        r = CliRun.of(args(dir.resolve("d.gguf"), "--method", "gptq", "--gguf-scales", "fancy"));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gguf-scales fancy: expected hessian or diagonal"), r.err());
+        assertFalse(Files.exists(dir.resolve("c.gguf")) || Files.exists(dir.resolve("d.gguf")));
     }
 }
