@@ -53,6 +53,7 @@ final class GgufGptqQuantize {
             im = cmd.gguf.imatrix != null ? ImportanceMatrix.read(cmd.gguf.imatrix)
                     : ImatrixCommand.collect(loaded, cmd.calibration.calibration, cmd.calibration.textField, cmd.calibration.seqlen,
                             cmd.calibration.nsamples, log).result().matrix();
+            if (scales == GgufGptqQuantizer.ScaleChoice.HESSIAN) im = withUniformEmbedding(im, types, loaded.model().hiddenSize());
             GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, scales, log);
             List<int[]> samples = cmd.calibration.samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
@@ -68,5 +69,22 @@ final class GgufGptqQuantize {
         log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", encoded.size(), r.tensors().size());
         ConvertCommand.printSummary(new PrintWriter(System.out, true), r, mix, (System.nanoTime() - start) / 1e9);
         return 0;
+    }
+
+    /**
+     * token_embd is a lookup that no observer sees, so the importance matrix has no entry for it and the type's
+     * unweighted search runs (as in llama-quantize). With uniform weights the K-types' importance-weighted search runs
+     * instead (finer scale grid, weighted sub-scale coding): the same bytes per block, 4.6% lower KL divergence for
+     * the Q2_K mix on the shared model (docs/quality.md). An entry the matrix already has is kept.
+     */
+    static ImportanceMatrix withUniformEmbedding(ImportanceMatrix im, Map<String, GgmlType> types, int hidden) {
+        String name = LlamaTensorNames.toGguf(dev.calq.formats.model.WeightRole.EMBEDDING, -1);
+        GgmlType t = types.get(name);
+        if (t == null || !GgufGptqQuantizer.HESSIAN_SCALE_TYPES.contains(t) || im.entries().containsKey(name)) return im;
+        float[] ones = new float[hidden];
+        java.util.Arrays.fill(ones, 1f);
+        Map<String, ImportanceMatrix.Entry> entries = new java.util.TreeMap<>(im.entries());
+        entries.put(name, ImportanceMatrix.Entry.of(ones, null, 1));
+        return new ImportanceMatrix(entries, im.chunkCount(), im.chunkSize(), im.datasets(), im.legacy());
     }
 }
