@@ -7,7 +7,7 @@ import dev.calq.calibration.quant.Rtn;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.calibration.runner.LayerMethod;
-import dev.calq.calibration.runner.LayerwiseModel;
+import dev.calq.calibration.model.LayerwiseModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

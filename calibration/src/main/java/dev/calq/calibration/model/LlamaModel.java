@@ -1,6 +1,5 @@
 package dev.calq.calibration.model;
 
-import dev.calq.calibration.runner.LayerwiseModel;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.tensor.Tensor;

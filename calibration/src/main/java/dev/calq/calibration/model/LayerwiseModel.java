@@ -1,8 +1,4 @@
-package dev.calq.calibration.runner;
-
-import dev.calq.calibration.model.InputSite;
-import dev.calq.calibration.model.LinearInputObserver;
-import dev.calq.calibration.model.Projection;
+package dev.calq.calibration.model;
 
 /** What the calibration runner needs of a model: embeddings, then one decoder layer at a time. */
 public interface LayerwiseModel {
