@@ -9,6 +9,8 @@ import dev.calq.calibration.eval.PerplexityMethod;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.eval.ProgressBar;
+import dev.calq.calibration.eval.TextTokens;
 import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.AtomicOutput;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -45,11 +48,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, description = "UTF-8 text file to score.")
     Path text;
 
-    @Option(names = "--ctx", defaultValue = "512", description = "Context (window) length in tokens (default ${DEFAULT-VALUE}).")
-    int ctx;
-
-    @Option(names = "--chunks", description = "Score only the first N chunks.")
-    Integer chunks;
+    @Mixin ChunkOptions chunking = new ChunkOptions();
 
     @Option(names = "--method", defaultValue = "llama", description = "llama or gptq (default ${DEFAULT-VALUE}).")
     String method;
@@ -74,8 +73,8 @@ public final class EvalCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PerplexityMethod m = parseMethod(method);
-        if (ctx < 4) throw new CalqException("--ctx " + ctx + " is too small (at least 4)");
-        if (chunks != null && chunks < 1) throw new CalqException("--chunks must be at least 1");
+        chunking.check();
+        int ctx = chunking.ctx, chunks = chunking.count();
         if (saveLogits != null && klBase != null) throw new CalqException("--save-logits and --kl-divergence cannot be combined; run the base model first");
         if (saveLogits != null) AtomicOutput.checkTarget(saveLogits, overwrite, text, model, tokenizerPath);
         String content = readText(text);
@@ -97,7 +96,7 @@ public final class EvalCommand implements Callable<Integer> {
             if (available == 0)
                 throw CalqException.file(text, tokens.length + " tokens, fewer than one chunk of --ctx " + ctx);
             long fingerprint = LogProbFile.fingerprint(tokens, tokens.length);
-            int windows = PerplexityEvaluator.windows(tokens.length, ctx, chunks == null ? 0 : chunks);
+            int windows = PerplexityEvaluator.windows(tokens.length, ctx, chunks);
 
             LogProbFile.Reader base = null;
             Path temp = null;
@@ -114,7 +113,7 @@ public final class EvalCommand implements Callable<Integer> {
                     writer = new LogProbFile.Writer(temp, h);
                 }
                 ProgressBar bar = new ProgressBar(err);
-                PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(llama, tokens, chunkBos(tokenizer), m, ctx, windows,
+                PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(llama, tokens, TextTokens.chunkBos(tokenizer), m, ctx, windows,
                         writer, base, (done, total, nll, processed, secs) -> bar.update(done, total, String.format(Locale.ROOT,
                                 "ppl %.4f +/- %.4f  %.0f tok/s", nll.perplexity(), nll.perplexityUncertainty(), processed / secs)));
                 bar.finish();
@@ -156,34 +155,17 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** The text's token ids with BOS first when the tokenizer asks for it, as llama.cpp tokenizes its input. */
-    private int[] tokenize(Tokenizer tokenizer, String content, int vocab) { return tokenize(tokenizer, content, vocab, model); }
-
-    static int[] tokenize(Tokenizer tokenizer, String content, int vocab, Path model) {
-        int[] ids = tokenizer.encode(content);
-        boolean bos = tokenizer.addBos() && tokenizer.bosId() >= 0;
-        int[] tokens = new int[ids.length + (bos ? 1 : 0)];
-        if (bos) tokens[0] = tokenizer.bosId();
-        System.arraycopy(ids, 0, tokens, bos ? 1 : 0, ids.length);
-        for (int t : tokens)
-            if (t < 0 || t >= vocab) throw CalqException.file(model, "the tokenizer produced id " + t + " outside the model's vocabulary of " + vocab);
-        return tokens;
-    }
-
-    /**
-     * The token that replaces the first of every llama.cpp chunk: BOS when the vocabulary adds BOS (as
-     * llama-perplexity and llama-imatrix do), else none (-1), even when the tokenizer has a BOS id.
-     */
-    static int chunkBos(Tokenizer tokenizer) { return tokenizer.addBos() ? tokenizer.bosId() : -1; }
+    private int[] tokenize(Tokenizer tokenizer, String content, int vocab) { return TextTokens.tokenize(tokenizer, content, vocab, model); }
 
     /** The number of windows to compare: all saved ones unless --chunks asks for fewer. */
     private int checkBase(LogProbFile.Header h, PerplexityMethod m, int vocab, long fingerprint, int windows) {
         String where = klBase.toString();
+        int ctx = chunking.ctx, chunks = chunking.count();
         if (h.vocab() != vocab) throw new CalqException(where + ": saved for a vocabulary of " + h.vocab() + ", the model has " + vocab);
         if (h.ctx() != ctx || h.method() != m)
             throw new CalqException(where + ": saved with --method " + h.method().cliName() + " --ctx " + h.ctx() + "; run with the same options");
         if (h.fingerprint() != fingerprint) throw new CalqException(where + ": saved for a different text or tokenizer than " + text);
-        if (chunks == null) return h.windows();
+        if (chunks == 0) return h.windows();
         if (chunks > h.windows()) throw new CalqException(where + ": holds only " + h.windows() + " chunks, --chunks asks for " + chunks);
         return windows;
     }
