@@ -3,9 +3,9 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.Rtn;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.quant.QuantGrid;
+import dev.calq.calibration.quant.QuantizedLayers;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.model.LayerwiseModel;
 import java.io.IOException;
@@ -13,7 +13,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,13 +30,14 @@ public final class GptqMethod implements LayerMethod {
 
     public enum Algorithm { GPTQ, RTN }
 
+    private static final String ERRORS = "gptq.errors";
     private final LayerwiseModel model;
     private final GptqConfig config;
     private final Algorithm algorithm;
     private final boolean compareRtn;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
-    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+    private final QuantizedLayers quantized;
     private final List<LayerError> errors = new ArrayList<>();
     private QuantGrid grid;
 
@@ -47,6 +47,7 @@ public final class GptqMethod implements LayerMethod {
         this.algorithm = algorithm;
         this.compareRtn = compareRtn;
         this.log = log;
+        this.quantized = new QuantizedLayers(model);
         for (Projection p : Projection.values()) config.grid().checkShape(p.weightName(0), model.inFeatures(p));
         this.grid = config.grid().grid();
     }
@@ -95,8 +96,7 @@ public final class GptqMethod implements LayerMethod {
                 double rtnErr = algorithm == Algorithm.RTN ? err
                         : rtn != null ? OutputError.relativeOutputError(w, rtn.dequantize(), out, in, h) : Double.NaN;
                 errors.add(new LayerError(layer, p, err, rtnErr, inv == null ? 0 : inv.dampUsed(), inv == null ? 0 : inv.retries()));
-                quantized.put(name, q);
-                model.setWeight(layer, p, dq);
+                quantized.keep(layer, p, q, dq);
             }
         }
         return true;
@@ -113,38 +113,30 @@ public final class GptqMethod implements LayerMethod {
         return bytes;
     }
 
+    /** The layer's error rows ride in the resume file's metadata, one line a projection (exact: Double.toString round-trips). */
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {
-        QuantizedLinearFiles.save(dir, layerEntries(layer), errors.stream().filter(e -> e.layer() == layer).toList());
+        StringBuilder rows = new StringBuilder();
+        for (LayerError e : errors)
+            if (e.layer() == layer)
+                rows.append(e.projection().name()).append(' ').append(e.gptq()).append(' ').append(e.rtn()).append(' ')
+                        .append(e.dampUsed()).append(' ').append(e.retries()).append('\n');
+        quantized.save(layer, dir, new QuantizedLayers.Extras(Map.of(), Map.of(ERRORS, rows.toString())));
     }
 
     @Override
     public void loadLayer(int layer, Path dir) throws IOException {
-        QuantizedLinearFiles.Loaded loaded = QuantizedLinearFiles.load(dir);
-        for (Map.Entry<String, QuantizedLinear> e : loaded.layers().entrySet()) {
-            quantized.put(e.getKey(), e.getValue());
-            Projection p = projectionOf(e.getKey(), layer);
-            model.setWeight(layer, p, e.getValue().dequantize());
+        String rows = quantized.load(layer, dir).notes().getOrDefault(ERRORS, "");
+        for (String row : rows.split("\n")) {
+            if (row.isEmpty()) continue;
+            String[] f = row.split(" ");
+            errors.add(new LayerError(layer, Projection.valueOf(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    Double.parseDouble(f[3]), Integer.parseInt(f[4])));
         }
-        errors.addAll(loaded.errors());
-    }
-
-    private Map<String, QuantizedLinear> layerEntries(int layer) {
-        Map<String, QuantizedLinear> m = new LinkedHashMap<>();
-        for (Projection p : Projection.values()) {
-            QuantizedLinear q = quantized.get(p.weightName(layer));
-            if (q != null) m.put(p.weightName(layer), q);
-        }
-        return m;
-    }
-
-    private static Projection projectionOf(String name, int layer) {
-        for (Projection p : Projection.values()) if (p.weightName(layer).equals(name)) return p;
-        throw new IllegalStateException("not a projection of layer " + layer + ": " + name);
     }
 
     /** The quantized projections by Hugging Face weight name, in layer order. */
-    public Map<String, QuantizedLinear> quantized() { return quantized; }
+    public Map<String, QuantizedLinear> quantized() { return quantized.all(); }
 
     public List<LayerError> errors() { return errors; }
 
