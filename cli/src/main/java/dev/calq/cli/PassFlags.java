@@ -1,6 +1,7 @@
 package dev.calq.cli;
 
 import dev.calq.calibration.runner.PassOptions;
+import dev.calq.formats.Sizes;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
