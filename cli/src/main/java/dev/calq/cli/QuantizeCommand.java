@@ -101,7 +101,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         PassOptions pass = passFlags.options(model, output, calibration, gguf.imatrixOutput);
         if (fmt == Format.gguf && m == Method.rtn) return ggufRtn(pass, log);
         if (fmt == Format.gguf && m == Method.gptq) {
-            GptqConfig cfg = gptq.config(GridConfig.defaults());
+            // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
+            GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
             GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), gguf.types.mixFlags.options(), gguf.types.imatrix, cfg),
                     new LlamaImatrix(), log, out);
             return 0;
