@@ -83,7 +83,7 @@ public final class AwqModelQuantizer implements LayerMethod {
             if (keepFloatWeights) floatWeights.put(name, block.weight(p).clone());
             QuantizedLinear q = Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant);
             quantized.put(name, q);
-            block.setWeight(p, q.dequantize());
+            model.setWeight(layer, p, q); // the block is this layer of the model; the view keeps no float32 copy
         }
         for (Tensor t : AwqExport.scaledTensors(layer, block, true)) scaled.put(t.name(), t);
     }
@@ -94,7 +94,20 @@ public final class AwqModelQuantizer implements LayerMethod {
 
     @Override public boolean update(int layer, Set<InputSite> stage) { return method.update(layer, stage); }
 
-    @Override public long workingBytes(int tokensTotal) { return method.workingBytes(tokensTotal); }
+    /**
+     * The search's cached inputs, plus every layer's packed results until the checkpoint is written (and with
+     * {@link #keepFloatWeights()} a float32 copy of every projection); scripts/heap.sh sizes AWQ the same way.
+     */
+    @Override public long workingBytes(int tokensTotal) {
+        long results = 0, floats = 0;
+        for (Projection p : Projection.values()) {
+            int out = model.outFeatures(p), in = model.inFeatures(p);
+            results += QuantizedLinear.heapBytes(out, in, quant.bits(), quant.groupSize());
+            floats += 4L * out * in;
+        }
+        return method.workingBytes(tokensTotal) + model.numLayers() * (results + (keepFloatWeights ? floats : 0));
+    }
+
 
     /** The quantized projections by Hugging Face weight name, in layer order. */
     public Map<String, QuantizedLinear> quantized() { return quantized; }
@@ -190,7 +203,7 @@ public final class AwqModelQuantizer implements LayerMethod {
                         quant.groupSize(), quant.sym(), codes, f.get(n + ".scales").toFloatArray(), ints(f.get(n + ".zeros")),
                         ints(f.get(n + ".g_idx")));
                 quantized.put(n, q);
-                dl.setWeight(p, q.dequantize());
+                model.setWeight(layer, p, q);
             }
             for (String name : f.names()) {
                 if (name.endsWith(FLOAT)) {

@@ -96,21 +96,40 @@ public final class GptqMethod implements LayerMethod {
                         : rtn != null ? OutputError.relativeOutputError(w, rtn.dequantize(), out, in, h) : Double.NaN;
                 errors.add(new LayerError(layer, p, err, rtnErr, inv == null ? 0 : inv.dampUsed(), inv == null ? 0 : inv.retries()));
                 quantized.put(name, q);
-                model.setWeight(layer, p, dq);
+                model.setWeight(layer, p, q);
             }
         }
         return true;
     }
 
-    /** Hessians of every site of one layer at once (float64). */
+
+    /**
+     * The peak the method adds to a layer's pass (scripts/heap.sh computes the same from config.json): the Hessian
+     * accumulators (one site at a time in true-sequential mode, all of the layer's otherwise), the solver at the
+     * widest site (the Hessian kept for the error report, then the damped factor and U: 20 n^2 bytes; RTN keeps the
+     * Hessian and the accumulator's copy, 16 n^2), five float32 copies of the largest projection while it is
+     * quantized (the current weight, the working copy, the dequantized result, the model's copy, RTN's for
+     * --compare-rtn), and every layer's packed results until the checkpoint is written.
+     */
     @Override
     public long workingBytes(int tokensTotal) {
-        long bytes = 0;
+        long widest = 0, squares = 0, largest = 0, results = 0;
         for (InputSite s : InputSite.values()) {
             long d = model.inFeatures(s.projections().getFirst());
-            bytes += d * d * 8 * 2; // the accumulator and the copy handed to the solver
+            widest = Math.max(widest, d);
+            squares += d * d;
         }
-        return bytes;
+        for (Projection p : Projection.values()) {
+            largest = Math.max(largest, (long) model.outFeatures(p) * model.inFeatures(p));
+            results += QuantizedLinear.heapBytes(model.outFeatures(p), model.inFeatures(p), config.grid().bits(), config.grid().groupSize());
+        }
+        boolean gptq = algorithm == Algorithm.GPTQ;
+        long solver = (gptq ? 20 : 16) * widest * widest;
+        if (!config.trueSequential()) {
+            long first = model.inFeatures(InputSite.values()[0].projections().getFirst());
+            solver = Math.max(solver, 8 * squares + (gptq ? 12 : 8) * first * first);
+        }
+        return solver + 5 * 4 * largest + results * model.numLayers();
     }
 
     @Override
@@ -124,7 +143,7 @@ public final class GptqMethod implements LayerMethod {
         for (Map.Entry<String, QuantizedLinear> e : loaded.layers().entrySet()) {
             quantized.put(e.getKey(), e.getValue());
             Projection p = projectionOf(e.getKey(), layer);
-            model.setWeight(layer, p, e.getValue().dequantize());
+            model.setWeight(layer, p, e.getValue());
         }
         errors.addAll(loaded.errors());
     }

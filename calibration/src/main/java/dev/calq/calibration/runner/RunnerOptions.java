@@ -14,8 +14,14 @@ import java.nio.file.Path;
  * @param log          progress and messages (stderr for the CLI)
  */
 public record RunnerOptions(long memoryBudget, Path workDir, boolean resume, String runKey, PrintStream log) {
-    /** The default budget: 60% of the maximum heap, leaving room for the model's mapped pages and the JVM. */
-    public static long defaultBudget() { return (long) (Runtime.getRuntime().maxMemory() * 0.6); }
+    /**
+     * The default budget: 60% of the maximum heap, or what scripts/heap.sh sized the heap for when that is more (it
+     * gives 1.5x the run's estimate plus 512 MiB, so the estimate itself fits and the hidden states do not spill).
+     */
+    public static long defaultBudget() {
+        long max = Runtime.getRuntime().maxMemory();
+        return Math.max((long) (max * 0.6), (max - (512L << 20)) * 2 / 3);
+    }
 
     public static RunnerOptions inMemory(PrintStream log) {
         return new RunnerOptions(defaultBudget(), null, false, "", log);
