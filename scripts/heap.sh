@@ -1,7 +1,8 @@
 # Sourced by ./calq: sizes the JVM heap from the job instead of a fixed share of the machine. A parallel-collector
 # heap of 75% of RAM lets a 1B-model job's RSS grow to many GB that are never live; a heap sized to what the job
 # holds keeps the peak near the working set. calq_heap_option SUBCOMMAND ARGS... prints one JVM option;
-# calq_heap_estimate SUBCOMMAND ARGS... prints the estimate in bytes it is made from (empty when the job is not sized).
+# calq_heap_estimate SUBCOMMAND ARGS... prints the estimate in bytes it is made from (empty when the job is not sized),
+# which the option passes on as -Dcalq.heap.estimate: the calibration runner's default memory budget.
 #
 # What a job holds, besides ~512 MiB of JVM, code, tokenizer and buffers (weights are memory-mapped, not on the heap):
 #   quantize (gptq, rtn, awq): the calibration runner's estimate (CalibrationRunner.estimate, which the in-process
@@ -121,7 +122,7 @@ calq_heap_option() {
   ram_mib=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo 2>/dev/null)
   [ "$heap" -lt 1024 ] && heap=1024
   [ -n "$ram_mib" ] && [ "$heap" -gt $(( ram_mib * 3 / 4 )) ] && heap=$(( ram_mib * 3 / 4 ))
-  echo "-Xmx${heap}m"
+  echo "-Xmx${heap}m -Dcalq.heap.estimate=$est"
 }
 
 calq_size_bytes() { # 8g, 1500m, 123456 -> bytes (empty when unreadable)

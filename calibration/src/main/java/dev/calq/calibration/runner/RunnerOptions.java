@@ -15,12 +15,15 @@ import java.nio.file.Path;
  */
 public record RunnerOptions(long memoryBudget, Path workDir, boolean resume, String runKey, PrintStream log) {
     /**
-     * The default budget: 60% of the maximum heap, or what scripts/heap.sh sized the heap for when that is more (it
-     * gives 1.5x the run's estimate plus 512 MiB, so the estimate itself fits and the hidden states do not spill).
+     * The default budget: 60% of the maximum heap, or the estimate the launcher sized the heap for (scripts/heap.sh
+     * passes it as -Dcalq.heap.estimate, the heap being 1.5x it plus 512 MiB) when that is more and the heap holds it.
      */
     public static long defaultBudget() {
         long max = Runtime.getRuntime().maxMemory();
-        return Math.max((long) (max * 0.6), (max - (512L << 20)) * 2 / 3);
+        long budget = (long) (max * 0.6);
+        Long sized = Long.getLong("calq.heap.estimate");
+        if (sized != null && sized <= max) budget = Math.max(budget, sized);
+        return budget;
     }
 
     public static RunnerOptions inMemory(PrintStream log) {
