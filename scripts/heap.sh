@@ -15,9 +15,10 @@
 #     (AwqMethod.workingBytes): one layer's cached inputs x 1.5, plus the packed results (and a float32 copy of every
 #     projection with --format gguf or --also-gguf).
 #   eval, imatrix: the activations and logits of one window (--ctx tokens).
-#   convert, quantize --format gguf: the largest tensor in float32, its encoding and copies (1.5x its float32 size);
-#     the mapped input's pages are dropped after each tensor (MappedPages), so RSS stays near the heap.
-# The heap is 1.5x that plus 512 MiB, at least 1 GiB and at most 75% of RAM. Jobs it cannot size (inspect, unknown
+#   convert, quantize --format gguf: one row block of the converter (RowBlockEncoder: 16 MiB of float32 and its
+#     encoding; matrices are encoded a block at a time and the mapped pages read are dropped), plus for quantize the
+#     importance-matrix pass over one --seqlen window (activations and logits).
+# The heap is 1.5x that plus 512 MiB, at least 1 GiB (convert and plain GGUF quantize: no floor) and at most 75% of RAM. Jobs it cannot size (inspect, unknown
 # models) keep -XX:MaxRAMPercentage=75. CALQ_JAVA_OPTS=-Xmx... overrides either (it comes later on the line).
 
 calq_config_int() { # FILE KEY: the integer value of "KEY" in a config.json, or empty
@@ -63,13 +64,15 @@ calq_heap_estimate() {
   [ "$format" = nf4 ] && { bits=4; group=64; }
   [ "$format" = gguf ] && [ "$method" = awq ] && floats=1
   local q=$(( heads * hd )) kv=$(( kvh * hd ))
-  local biggest=$(( (vocab > inter ? vocab : inter) * h ))   # elements of the largest tensor
+  # The GGUF converter's row block (RowBlockEncoder: 16 MiB of float32 and its encoding) and the 1-D tensors.
+  local block=$(( 64 * 1024 * 1024 ))
   case "$cmd" in
     eval|imatrix) echo $(( ctx * (vocab + 3 * inter + 6 * h) * 4 * 2 )); return ;;
-    convert) echo $(( biggest * 4 * 3 / 2 )); return ;;
+    convert) echo $(( block )); return ;;
   esac
   if [ "$format" = gguf ] && [ "$method" = rtn ]; then
-    echo $(( biggest * 4 * 3 / 2 + seqlen * (vocab + 3 * inter + 6 * h) * 4 * 2 )); return
+    local pass=0; [ -n "$calibration" ] && pass=$(( seqlen * (vocab + 3 * inter + 6 * h) * 4 * 2 ))
+    echo $(( block + pass )); return
   fi
   # One layer's projections, [out in] each: q k v o gate up down.
   local shapes="$q $h $kv $h $kv $h $h $q $inter $h $inter $h $h $inter"
@@ -120,9 +123,25 @@ calq_heap_option() {
   local heap=$(( (est * 3 / 2 + 512 * mib) / mib ))
   local ram_mib
   ram_mib=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo 2>/dev/null)
-  [ "$heap" -lt 1024 ] && heap=1024
+  # A floor for jobs with parts the estimate leaves out (tokenizers, reports); the GGUF writer's jobs are all in it.
+  local floor=1024
+  case "${1:-}" in convert) floor=0 ;; quantize) calq_is_gguf_rtn "$@" && floor=0 ;; esac
+  [ "$heap" -lt "$floor" ] && heap=$floor
   [ -n "$ram_mib" ] && [ "$heap" -gt $(( ram_mib * 3 / 4 )) ] && heap=$(( ram_mib * 3 / 4 ))
   echo "-Xmx${heap}m -Dcalq.heap.estimate=$est"
+}
+
+calq_is_gguf_rtn() { # quantize ARGS: true for --format gguf with method rtn (the default there), no size target
+  shift
+  local format="" method=rtn
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --format) format="${2:-}" ;; --format=*) format="${1#*=}" ;; --method) method="${2:-}" ;; --method=*) method="${1#*=}" ;;
+      --target-size|--target-size=*|--target-bpw|--target-bpw=*) return 1 ;;
+    esac
+    shift
+  done
+  [ "$format" = gguf ] && [ "$method" = rtn ]
 }
 
 calq_size_bytes() { # 8g, 1500m, 123456 -> bytes (empty when unreadable)

@@ -202,6 +202,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 im = runLayers(llama, samples, gptq, "gptq|" + cfg + "|" + algo + "|" + compareRtn + (bnb != null ? "|" + bnb.jsonName() : ""),
                         !also.isEmpty(), log);
                 log.print(gptq.errorTable());
+                log.println(gptq.phaseLine());
             }
             List<String> warnings = bnb != null
                     ? BnbQuantize.write(model, loaded.weights(), gptq.quantized(), bnb, doubleQuant, output, overwrite || resume)

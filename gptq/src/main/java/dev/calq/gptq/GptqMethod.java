@@ -40,6 +40,7 @@ public final class GptqMethod implements LayerMethod {
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
     private final List<LayerError> errors = new ArrayList<>();
     private QuantGrid grid;
+    private long copyNanos, factorNanos, loopNanos;
 
     public GptqMethod(LayerwiseModel model, GptqConfig config, Algorithm algorithm, boolean compareRtn, PrintStream log) {
         this.model = model;
@@ -78,10 +79,15 @@ public final class GptqMethod implements LayerMethod {
     @Override
     public boolean update(int layer, Set<InputSite> stage) {
         for (InputSite site : stage) {
+            long t0 = System.nanoTime();
             double[] h = hessians.hessian(layer, site);
             hessians.release(layer, site);
             int in = model.inFeatures(site.projections().getFirst());
+            long t1 = System.nanoTime();
             InverseHessian inv = algorithm == Algorithm.GPTQ ? InverseHessian.prepare("layer " + layer + " " + site, h, in, config) : null;
+            long t2 = System.nanoTime();
+            copyNanos += t1 - t0;
+            factorNanos += t2 - t1;
             if (inv != null && inv.retries() > 0)
                 log.printf(Locale.ROOT, "layer %d %s: Cholesky failed, retried with damp %.4g (%d retries)%n", layer, site, inv.dampUsed(), inv.retries());
             for (Projection p : site.projections()) {
@@ -98,8 +104,18 @@ public final class GptqMethod implements LayerMethod {
                 quantized.put(name, q);
                 model.setWeight(layer, p, q);
             }
+            loopNanos += System.nanoTime() - t2;
         }
         return true;
+    }
+
+    /**
+     * Where the solver's time went: Hessian accumulation (inside the forward passes), the Hessian copies, the
+     * inverse-Hessian factor and the quantization loop (with the error report), summed over the run.
+     */
+    public String phaseLine() {
+        return String.format(Locale.ROOT, "%s phases: Hessian accumulation %.1fs (inside the forward passes), Hessian copy %.1fs, factor %.1fs, quantization loop %.1fs",
+                algorithm == Algorithm.GPTQ ? "gptq" : "rtn", hessians.seconds(), copyNanos / 1e9, factorNanos / 1e9, loopNanos / 1e9);
     }
 
 
