@@ -12,8 +12,10 @@
 #     true-sequential mode), the solver at the widest site (the Hessian kept for the error report plus the damped
 #     factor and U: 20 n^2 bytes for n inputs; RTN 16 n^2), five float32 copies of the largest projection while it
 #     is quantized, and every layer's packed codes, scales and zero points until the checkpoint is written. AWQ
-#     (AwqMethod.workingBytes): one layer's cached inputs x 1.5, plus the packed results (and a float32 copy of every
-#     projection with --format gguf or --also-gguf).
+#     (AwqModelQuantizer.workingBytes): one layer's cached inputs x 1.5, three float32 copies of the layer's
+#     projections (the search's originals, scaled and clipped ones), the packed results (and a float32 copy of every
+#     projection with --format gguf or --also-gguf). heap.sh counts nsamples x seqlen tokens, an upper bound of
+#     AWQ's blocks cut from nsamples documents.
 #   eval, imatrix: the activations and logits of one window (--ctx tokens).
 #   convert, quantize --format gguf: one row block of the converter (RowBlockEncoder: 16 MiB of float32 and its
 #     encoding; matrices are encoded a block at a time and the mapped pages read are dropped), plus for quantize the
@@ -98,7 +100,7 @@ calq_heap_estimate() {
   if [ "$method" = awq ]; then
     local tokens=$(( nsamples * seqlen ))
     [ -n "$awqmax" ] && [ "$awqmax" -lt "$tokens" ] && tokens=$awqmax
-    work=$(( 4 * (2 * h + q + inter) * tokens * 3 / 2 + results ))
+    work=$(( 4 * (2 * h + q + inter) * tokens * 3 / 2 + 3 * 4 * params + results ))
     [ "$floats" = 1 ] && work=$(( work + 4 * params * layers ))
   else
     local dmax=$h; [ "$q" -gt "$dmax" ] && dmax=$q; [ "$inter" -gt "$dmax" ] && dmax=$inter

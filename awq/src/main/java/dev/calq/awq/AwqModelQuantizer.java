@@ -95,7 +95,8 @@ public final class AwqModelQuantizer implements LayerMethod {
     @Override public boolean update(int layer, Set<InputSite> stage) { return method.update(layer, stage); }
 
     /**
-     * The search's cached inputs, plus every layer's packed results until the checkpoint is written (and with
+     * The search's cached inputs, three float32 copies of a layer's projections (the search's originals, scaled and
+     * clipped ones), plus every layer's packed results until the checkpoint is written (and with
      * {@link #keepFloatWeights()} a float32 copy of every projection); scripts/heap.sh sizes AWQ the same way.
      */
     @Override public long workingBytes(int tokensTotal) {
@@ -105,7 +106,7 @@ public final class AwqModelQuantizer implements LayerMethod {
             results += QuantizedLinear.heapBytes(out, in, quant.bits(), quant.groupSize());
             floats += 4L * out * in;
         }
-        return method.workingBytes(tokensTotal) + model.numLayers() * (results + (keepFloatWeights ? floats : 0));
+        return method.workingBytes(tokensTotal) + 3 * floats + model.numLayers() * (results + (keepFloatWeights ? floats : 0));
     }
 
 
