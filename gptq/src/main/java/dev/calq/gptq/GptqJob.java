@@ -59,6 +59,7 @@ public final class GptqJob {
                 im = CalibrationPass.run(llama, samples, gptq, "gptq|" + cfg + "|" + o.algorithm() + "|" + o.compareRtn()
                         + (o.bnb() != null ? "|" + o.bnb().jsonName() : ""), wantImatrix ? imatrix : null, pass, log);
                 log.print(gptq.errorTable());
+                log.println(gptq.phaseLine());
             }
             List<String> warnings = o.bnb() != null
                     ? BnbQuantize.write(pass.model(), loaded.weights(), gptq.quantized(), o.bnb(), o.doubleQuant(), pass.output(), pass.replace())

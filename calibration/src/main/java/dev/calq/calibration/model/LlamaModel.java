@@ -104,6 +104,11 @@ public final class LlamaModel implements LayerwiseModel {
 
     @Override public void setWeight(int layer, Projection p, float[] weight) { layers.get(layer).setWeight(p, weight); }
 
+    /** Installs a view that dequantizes row blocks as the kernels read them: no float32 copy stays on the heap. */
+    @Override public void setWeight(int layer, Projection p, dev.calq.formats.quantized.QuantizedLinear q) {
+        layers.get(layer).setWeight(p, new dev.calq.calibration.kernels.QuantizedWeights(q));
+    }
+
     @Override public long layerWeightBytes(int layer) {
         long n = 0;
         for (Projection p : Projection.values()) n += (long) outFeatures(p) * inFeatures(p);

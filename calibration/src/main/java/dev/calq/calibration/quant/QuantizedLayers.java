@@ -38,13 +38,13 @@ public final class QuantizedLayers {
 
     public QuantizedLayers(LayerwiseModel model) { this.model = model; }
 
-    /** Keeps {@code q} as projection {@code p} of {@code layer} and puts its dequantized weight back into the model. */
-    public void keep(int layer, Projection p, QuantizedLinear q) { keep(layer, p, q, q.dequantize()); }
-
-    /** As {@link #keep(int, Projection, QuantizedLinear)} with {@code q.dequantize()} already computed by the caller. */
-    public void keep(int layer, Projection p, QuantizedLinear q, float[] dequantized) {
+    /**
+     * Keeps {@code q} as projection {@code p} of {@code layer} and puts it back into the model, which reads it through a
+     * view that dequantizes row blocks as the matmul needs them (no float32 copy of the layer is held).
+     */
+    public void keep(int layer, Projection p, QuantizedLinear q) {
         layers.put(p.weightName(layer), q);
-        model.setWeight(layer, p, dequantized);
+        model.setWeight(layer, p, q);
     }
 
     /** Keeps {@code q} without touching the model (a run that never runs the model again, e.g. RTN without data). */
