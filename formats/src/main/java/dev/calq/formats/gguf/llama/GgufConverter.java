@@ -180,6 +180,17 @@ public final class GgufConverter {
         try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
             for (Planned p : plan) {
                 Encoded given = encoded.get(p.ggufName());
+                if (given == null && p.generated() == null && p.ne().length == 2) {
+                    // A matrix: encoded and written a row block at a time from its mapped form.
+                    Tensor t = src.get(p.hfName());
+                    if (!t.dtype().isFloat()) throw notFloat(t, p);
+                    int ne0 = (int) p.ne()[0];
+                    w.write(p.ggufName(), sink -> RowBlockEncoder.encode(t, p.type(), ropeHeads(p.hfName(), cfg),
+                            importanceFor(imatrix, p, ne0), RowBlockEncoder.BLOCK_FLOATS, hfDir.toString(), sink));
+                    MappedPages.release(t.data());
+                    done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), p.type().rowBytes(ne0) * p.ne()[1]));
+                    continue;
+                }
                 byte[] bytes = given != null ? placed(given, p, cfg) : quantize(src, p, cfg, hfDir, imatrix);
                 w.write(p.ggufName(), MemorySegment.ofArray(bytes));
                 done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
@@ -251,8 +262,12 @@ public final class GgufConverter {
         return imp;
     }
 
+    private static CalqException notFloat(Tensor t, Planned p) {
+        return new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+    }
+
     private static float[] load(Tensor t, Planned p, ModelConfig cfg, Path hfDir) {
-        if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        if (!t.dtype().isFloat()) throw notFloat(t, p);
         dev.calq.formats.tensor.Finite.check(t, hfDir.toString());
         float[] data = t.toFloatArray();
         int heads = ropeHeads(p.hfName(), cfg);

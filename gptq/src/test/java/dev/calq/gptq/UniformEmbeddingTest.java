@@ -1,4 +1,4 @@
-package dev.calq.cli;
+package dev.calq.gptq;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -16,16 +16,16 @@ class UniformEmbeddingTest {
 
     @Test
     void kTypeEmbeddingGetsOnesAndTheRestStays() {
-        ImportanceMatrix im = GgufGptqQuantize.withUniformEmbedding(IM, Map.of("token_embd.weight", GgmlType.Q2_K), 3);
+        ImportanceMatrix im = GgufGptqJob.withUniformEmbedding(IM, Map.of("token_embd.weight", GgmlType.Q2_K), 3);
         assertArrayEquals(new float[] {1, 1, 1}, im.importance("token_embd.weight"));
         assertArrayEquals(new float[] {1, 2, 3}, im.importance("blk.0.attn_q.weight"));
     }
 
     @Test
     void otherTypesAndExistingEntriesAreLeftAlone() {
-        assertSame(IM, GgufGptqQuantize.withUniformEmbedding(IM, Map.of("token_embd.weight", GgmlType.Q4_0), 3));
-        assertSame(IM, GgufGptqQuantize.withUniformEmbedding(IM, Map.of("blk.0.attn_q.weight", GgmlType.Q2_K), 3));
-        ImportanceMatrix own = GgufGptqQuantize.withUniformEmbedding(IM, Map.of("token_embd.weight", GgmlType.Q3_K), 3);
-        assertSame(own, GgufGptqQuantize.withUniformEmbedding(own, Map.of("token_embd.weight", GgmlType.Q3_K), 3));
+        assertSame(IM, GgufGptqJob.withUniformEmbedding(IM, Map.of("token_embd.weight", GgmlType.Q4_0), 3));
+        assertSame(IM, GgufGptqJob.withUniformEmbedding(IM, Map.of("blk.0.attn_q.weight", GgmlType.Q2_K), 3));
+        ImportanceMatrix own = GgufGptqJob.withUniformEmbedding(IM, Map.of("token_embd.weight", GgmlType.Q3_K), 3);
+        assertSame(own, GgufGptqJob.withUniformEmbedding(own, Map.of("token_embd.weight", GgmlType.Q3_K), 3));
     }
 }
