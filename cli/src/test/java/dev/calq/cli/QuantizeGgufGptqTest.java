@@ -53,21 +53,6 @@ class QuantizeGgufGptqTest {
         assertTrue(eval.out().contains("ppl"), eval.out());
     }
 
-    /** An IQ mix: every projection (IQ2_XXS, and the mix's promotions) goes through GPTQ, none falls back to the imatrix path. */
-    @Test
-    void iqMixIsGptqInEveryProjection(@TempDir Path dir) {
-        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
-        Path gptq = dir.resolve("iq.gguf");
-        String[] a = args(gptq, "--method", "gptq", "--no-true-sequential");
-        for (int i = 0; i < a.length; i++) if (a[i].equals("Q4_0")) a[i] = "IQ2_XXS";
-        CliRun r = CliRun.of(a);
-        assertEquals(0, r.code(), r.err());
-        assertTrue((r.out() + r.err()).contains("GPTQ inside the block types: 56 of"), r.out() + r.err());
-        try (GgufFile b = GgufFile.open(gptq)) {
-            assertTrue(b.tensors().stream().anyMatch(t -> t.type() == dev.calq.formats.gguf.quant.GgmlType.IQ2_XXS), "IQ2_XXS tensors written");
-        }
-    }
-
     @Test
     void refusesWhatCannotWork(@TempDir Path dir) {
         Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);

@@ -19,6 +19,16 @@ class VectorGptqTest {
     private static final float[] W = GgufGptqQuantizerTest.W;
     private static final double[] H = GgufGptqQuantizerTest.H;
 
+    /** Every IQ type runs GPTQ inside it now (GgufGptqMethod leaves none to the imatrix path); the float types do not. */
+    @org.junit.jupiter.api.Test
+    void everyQuantizedGgufTypeIsSupported() {
+        for (GgmlType t : GgmlType.values()) {
+            if (!Quantizers.supports(t)) continue;
+            boolean quantized = t != GgmlType.F32 && t != GgmlType.F16 && t != GgmlType.BF16;
+            assertEquals(quantized, GgufGptqQuantizer.supports(t), t.toString());
+        }
+    }
+
     /** A diagonal Hessian (no correlations) gives no feedback: every block is the type's own importance-weighted encoding. */
     @ParameterizedTest
     @EnumSource(names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
