@@ -162,12 +162,20 @@ final class GgufTokenizerMetadata {
      */
     static String preTokenizerName(Path tokenizerJson, JsonNode tok) {
         Optional<PreTokenizerIdentifier> identifier = PreTokenizerIdentifier.find();
-        Optional<String> hashed = identifier.flatMap(i -> i.identify(tokenizerJson));
-        if (hashed.isPresent()) return hashed.get();
+        String why;
+        if (identifier.isEmpty()) {
+            why = "no pre-tokenizer identifier available";
+        } else {
+            try {
+                Optional<String> hashed = identifier.get().identify(tokenizerJson);
+                if (hashed.isPresent()) return hashed.get();
+                why = "the pre-tokenizer's probe hash is not one llama.cpp's converter knows";
+            } catch (CalqException e) { // a tokenizer.json the tokenizers library refuses: the regex can still decide
+                why = "cannot hash the probe text (" + e.getMessage() + ")";
+            }
+        }
         String byPattern = preTokenizerName(tok);
-        System.err.println("warning: " + tokenizerJson + ": " + (identifier.isPresent()
-                ? "the pre-tokenizer's probe hash is not one llama.cpp's converter knows"
-                : "no pre-tokenizer identifier available") + "; tokenizer.ggml.pre \"" + byPattern + "\" chosen from the split regex");
+        System.err.println("warning: " + tokenizerJson + ": " + why + "; tokenizer.ggml.pre \"" + byPattern + "\" chosen from the split regex");
         return byPattern;
     }
 

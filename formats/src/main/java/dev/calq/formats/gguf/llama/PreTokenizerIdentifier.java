@@ -11,7 +11,10 @@ import java.util.ServiceLoader;
  * falls back to recognising the split regex.
  */
 public interface PreTokenizerIdentifier {
-    /** llama.cpp's tokenizer.ggml.pre name for this tokenizer.json, or empty when its hash is not a known one. */
+    /**
+     * llama.cpp's tokenizer.ggml.pre name for this tokenizer.json, or empty when its hash is not a known one; a
+     * {@link dev.calq.formats.CalqException} when the tokenizer cannot be run.
+     */
     Optional<String> identify(Path tokenizerJson);
 
     /** The implementation on the class path, if any. */
