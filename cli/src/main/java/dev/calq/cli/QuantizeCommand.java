@@ -171,7 +171,6 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         if (fmt == Format.gguf && m == Method.gptq) return GgufGptqQuantize.run(this, log);
         if (fmt == Format.nf4) {
-            if (m == Method.awq) throw new CalqException("--format nf4 is written from --method rtn (plain NF4) or gptq (GPTQ rounding onto the NF4 code); AWQ scaling before NF4 is not implemented");
             if (actOrder) throw new CalqException("--format nf4 stores contiguous 64-blocks; --act-order does not apply");
         }
         GridCheckpointFormat grid = gridFormat(fmt);
@@ -240,7 +239,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     private int awq(Format fmt, GridCheckpointFormat grid, List<GgufJob.Target> also, PrintStream log) {
         if (actOrder) throw new CalqException("--act-order does not apply to AWQ");
         if (fmt == Format.awq && bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + bits + " bits");
-        GridConfig cfg = new GridConfig(bits, groupSize, sym != null && sym, mseClip);
+        // NF4/FP4: the search and the final rounding on bitsandbytes' code table in 64-blocks with absmax scales.
+        Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
+        GridConfig cfg = bnb != null ? new GridConfig(4, Bnb4BitLayer.BLOCK, true, false) : new GridConfig(bits, groupSize, sym != null && sym, mseClip);
         AwqConfig awqConfig;
         try {
             awqConfig = new AwqConfig(awqGrid, duoScaling, awqClip, maxShrink, 20, 512, awqGqaOutput);
@@ -260,13 +261,15 @@ public final class QuantizeCommand implements Callable<Integer> {
                 log.printf(Locale.ROOT, "calibration: %d blocks of %d tokens, cut from the first %d documents joined (AutoAWQ's --nsamples counts documents)%n",
                         samples.size(), samples.getFirst().length, calibration.nsamples);
             else log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, awqConfig, awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
+            AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, bnb != null ? new CodebookGrid(bnb.code()) : cfg.grid(), awqConfig,
+                    awqMaxTokens != null ? awqMaxTokens : Long.MAX_VALUE);
             if (!ggufOut.isEmpty()) awq.keepFloatWeights();
-            ImportanceMatrix im = runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens
+            ImportanceMatrix im = runLayers(llama, samples, awq, "awq|" + cfg + "|" + awqConfig + "|" + awqMaxTokens + (bnb != null ? "|" + bnb.jsonName() : "")
                     + (ggufOut.isEmpty() ? "" : "|float"), !ggufOut.isEmpty(), log);
             log.print(awq.reportTable());
             long shard = dev.calq.formats.safetensors.SafetensorsWriter.DEFAULT_SHARD_BYTES;
             if (fmt == Format.awq) awq.writeAwq(model, loaded.weights(), output, overwrite || resume, shard);
+            else if (bnb != null) BnbQuantize.write(model, awq.withScaledTensors(loaded.weights()), awq.quantized(), bnb, doubleQuant, output, overwrite || resume);
             else if (grid != null) for (String w : awq.write(grid, model, loaded.weights(), output, overwrite || resume, shard)) log.println("warning: " + w);
             if (!ggufOut.isEmpty()) {
                 OverlayTensorSource scaled = new OverlayTensorSource(loaded.weights());
@@ -282,7 +285,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             }
         }
         deleteWorkDir();
-        System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, formatName(fmt), bits, groupSize,
+        if (bnb != null) System.out.printf(Locale.ROOT, "wrote %s (awq, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", output, bnb.jsonName(),
+                doubleQuant ? "double-quantized absmax" : "float32 absmax", (System.nanoTime() - start) / 1e9);
+        else System.out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", output, formatName(fmt), bits, groupSize,
                 cfg.sym() ? "symmetric" : "zero points", (System.nanoTime() - start) / 1e9);
         return 0;
     }
