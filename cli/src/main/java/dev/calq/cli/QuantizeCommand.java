@@ -233,7 +233,8 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     /**
      * AWQ: search, fold and clip per layer through the runner, then RTN of the scaled weights into an AWQ GEMM, GPTQ (v1/v2) or
-     * compressed-tensors checkpoint (or onto NF4/FP4's table, searched against it, for a bitsandbytes checkpoint), or the scaled float weights into a GGUF mix (with this pass's importance matrix, divided by the
+     * compressed-tensors checkpoint (or onto NF4/FP4's table, which the search then measured against, for a bitsandbytes
+     * checkpoint), or the scaled float weights into a GGUF mix (with this pass's importance matrix, divided by the
      * folded scales so that it describes the activations the scaled weights now read); --also-gguf does both.
      */
     private int awq(Format fmt, GridCheckpointFormat grid, List<GgufJob.Target> also, PrintStream log) {
