@@ -9,6 +9,9 @@ import dev.calq.calibration.runner.ImatrixGatherer;
 import dev.calq.calibration.runner.PassOptions;
 import dev.calq.datasets.CalibrationSampler;
 import dev.calq.datasets.tokenizer.Tokenizers;
+import dev.calq.calibration.quant.CodebookGrid;
+import dev.calq.formats.bnb.Bnb4BitType;
+import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.llama.LlamaTensorNames;
 import dev.calq.formats.imatrix.ImportanceMatrix;
@@ -26,7 +29,8 @@ import java.util.Map;
 
 /**
  * {@code calq quantize --method awq}: search, fold and clip per layer through the runner, then RTN of the scaled
- * weights into an AWQ GEMM, GPTQ (v1/v2) or compressed-tensors checkpoint, or the scaled float weights into GGUF
+ * weights into an AWQ GEMM, GPTQ (v1/v2) or compressed-tensors checkpoint (or onto NF4/FP4's table, which the search
+ * then measured against, for a bitsandbytes checkpoint), or the scaled float weights into GGUF
  * mixes (with this pass's importance matrix, divided by the folded scales so that it describes the activations the
  * scaled weights now read); a checkpoint and GGUF files from the same pass when both are asked for.
  */
@@ -34,13 +38,14 @@ public final class AwqJob {
     /**
      * @param awqGemm       write the AWQ GEMM layout (else {@code checkpoint}, or no checkpoint when both are null/false)
      * @param checkpoint    a grid checkpoint layout (GPTQ v1/v2, compressed-tensors), or null
+     * @param bnb           bitsandbytes' 4-bit type for an NF4/FP4 checkpoint (null: none); {@code grid} is then 4-bit blocks of 64
      * @param gguf          GGUF files of the scaled weights (the output itself for --format gguf, plus --also-gguf)
      * @param maxTokens     bound on one layer's cached inputs (Long.MAX_VALUE: all calibration tokens)
      * @param maxTokensGiven whether --awq-max-tokens was given (it is part of the resume key as given)
      * @param formatName    the output format as the command spells it, for the summary line
      */
     public record Options(PassOptions pass, GridConfig grid, AwqConfig awq, long maxTokens, Long maxTokensGiven, boolean awqGemm,
-                          GridCheckpointFormat checkpoint, List<GgufJob.Target> gguf, String formatName) {}
+                          GridCheckpointFormat checkpoint, Bnb4BitType bnb, boolean doubleQuant, List<GgufJob.Target> gguf, String formatName) {}
 
     private AwqJob() {}
 
@@ -61,14 +66,16 @@ public final class AwqJob {
                 log.printf(Locale.ROOT, "calibration: %d blocks of %d tokens, cut from the first %d documents joined (AutoAWQ's --nsamples counts documents)%n",
                         samples.size(), samples.getFirst().length, pass.calibration().nsamples());
             else log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, o.awq(), o.maxTokens());
+            AwqModelQuantizer awq = new AwqModelQuantizer(llama, cfg, o.bnb() != null ? new CodebookGrid(o.bnb().code()) : cfg.grid(), o.awq(), o.maxTokens());
             if (!ggufOut.isEmpty()) awq.keepFloatWeights();
             boolean wantImatrix = pass.imatrixOutput() != null || !ggufOut.isEmpty();
             ImportanceMatrix im = CalibrationPass.run(llama, samples, awq, "awq|" + cfg + "|" + o.awq() + "|" + o.maxTokensGiven()
-                    + (ggufOut.isEmpty() ? "" : "|float"), wantImatrix ? imatrix : null, pass, log);
+                    + (o.bnb() != null ? "|" + o.bnb().jsonName() : "") + (ggufOut.isEmpty() ? "" : "|float"), wantImatrix ? imatrix : null, pass, log);
             log.print(awq.reportTable());
             long shard = SafetensorsWriter.DEFAULT_SHARD_BYTES;
             if (o.awqGemm()) awq.writeAwq(pass.model(), loaded.weights(), pass.output(), pass.replace(), shard);
+            else if (o.bnb() != null)
+                BnbQuantize.write(pass.model(), awq.withScaledTensors(loaded.weights()), awq.quantized(), o.bnb(), o.doubleQuant(), pass.output(), pass.replace());
             else if (o.checkpoint() != null)
                 for (String w : awq.write(o.checkpoint(), pass.model(), loaded.weights(), pass.output(), pass.replace(), shard)) log.println("warning: " + w);
             if (!ggufOut.isEmpty()) {
@@ -84,7 +91,9 @@ public final class AwqJob {
             }
         }
         pass.deleteCheckpoints();
-        out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", pass.output(), o.formatName(), cfg.bits(),
+        if (o.bnb() != null) out.printf(Locale.ROOT, "wrote %s (awq, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", pass.output(), o.bnb().jsonName(),
+                o.doubleQuant() ? "double-quantized absmax" : "float32 absmax", (System.nanoTime() - start) / 1e9);
+        else out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", pass.output(), o.formatName(), cfg.bits(),
                 cfg.groupSize(), cfg.sym() ? "symmetric" : "zero points", (System.nanoTime() - start) / 1e9);
     }
 }

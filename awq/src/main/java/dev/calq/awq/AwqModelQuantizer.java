@@ -5,7 +5,9 @@ import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.CodebookGrid;
 import dev.calq.calibration.quant.GridConfig;
+import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.formats.CalqException;
@@ -39,6 +41,7 @@ public final class AwqModelQuantizer implements LayerMethod {
 
     private final LlamaModel model;
     private final GridConfig quant;
+    private final QuantGrid grid;
     private final AwqMethod method;
     private final QuantizedLayers quantized;
     private final Map<String, Tensor> scaled = new LinkedHashMap<>();
@@ -52,12 +55,22 @@ public final class AwqModelQuantizer implements LayerMethod {
      * @param maxTokensPerSite bound on one layer's cached inputs (see {@link LayerInputs})
      */
     public AwqModelQuantizer(LlamaModel model, GridConfig quant, AwqConfig config, long maxTokensPerSite) {
+        this(model, quant, quant.grid(), config, maxTokensPerSite);
+    }
+
+    /**
+     * AWQ onto {@code grid} in groups of {@code quant}'s group size: a {@link CodebookGrid} with groups of 64 searches
+     * the scales and clamps against bitsandbytes' NF4/FP4 encoding and rounds the scaled weights onto its code table
+     * ({@link #quantized()} then carries the table, for the bitsandbytes writer).
+     */
+    public AwqModelQuantizer(LlamaModel model, GridConfig quant, QuantGrid grid, AwqConfig config, long maxTokensPerSite) {
         this.model = model;
         this.quant = quant;
+        this.grid = grid;
         this.quantized = new QuantizedLayers(model);
         ModelConfig c = model.config();
         int width = 2 * c.hiddenSize() + c.qDim() + c.intermediateSize();
-        this.method = new AwqMethod(l -> new DecoderLayerBlock(model.layer(l), c), new GridQuantizer(quant), config,
+        this.method = new AwqMethod(l -> new DecoderLayerBlock(model.layer(l), c), new GridQuantizer(quant, grid), config,
                 maxTokensPerSite, width, this::finish);
     }
 
@@ -80,7 +93,7 @@ public final class AwqModelQuantizer implements LayerMethod {
         for (Projection p : Projection.values()) {
             String name = p.weightName(layer);
             if (keepFloatWeights) floatWeights.put(name, block.weight(p).clone());
-            quantized.keep(layer, p, Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant));
+            quantized.keep(layer, p, Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant, grid));
         }
         for (Tensor t : AwqExport.scaledTensors(layer, block, true)) scaled.put(t.name(), t);
     }
@@ -148,12 +161,21 @@ public final class AwqModelQuantizer implements LayerMethod {
      * and biases as plain tensors; returns the writer's warnings.
      */
     public List<String> write(GridCheckpointFormat format, Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
-        OverlayTensorSource over = new OverlayTensorSource(source);
-        for (Tensor t : scaled.values()) over.replace(t);
+        TensorSource over = withScaledTensors(source);
         // GPTQ's fields that AWQ has no use for are recorded as a GPTQ run with default damping and no act-order would.
         GptqQuantizationConfig qc = new GptqQuantizationConfig(quant.bits(), quant.groupSize(), false, quant.sym(), 0.01, false, false,
                 GptqQuantizationConfig.V1);
         return format.write(modelDir, over, quantized.all(), qc, maxShardBytes, out, overwrite);
+    }
+
+    /**
+     * {@code source} with the scaled norms and v_proj/up_proj biases in place of the model's: the plain tensors a
+     * checkpoint of this run copies beside its quantized projections (any writer: grid layouts, bitsandbytes).
+     */
+    public TensorSource withScaledTensors(TensorSource source) {
+        OverlayTensorSource over = new OverlayTensorSource(source);
+        for (Tensor t : scaled.values()) over.replace(t);
+        return over;
     }
 
     /** The layer's projections in the shared resume format, with the float weights, input scales and scaled norms and biases beside them. */

@@ -8,10 +8,10 @@ import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;
+import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.quantized.GridCheckpointFormat;
-import dev.calq.gptq.BnbQuantize;
 import dev.calq.gptq.GgufGptqJob;
 import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqJob;
@@ -109,19 +109,20 @@ public final class QuantizeCommand implements Callable<Integer> {
             return 0;
         }
         if (fmt == Format.nf4) {
-            if (m == Method.awq) throw new CalqException("--format nf4 is written from --method rtn (plain NF4) or gptq (GPTQ rounding onto the NF4 code); AWQ scaling before NF4 is not implemented");
             if (gptq.actOrder) throw new CalqException("--format nf4 stores contiguous 64-blocks; --act-order does not apply");
         }
         GridCheckpointFormat checkpoint = gridFormat(fmt);
         if (m == Method.awq) {
             if (gptq.actOrder) throw new CalqException("--act-order does not apply to AWQ");
             if (fmt == Format.awq && grid.bits != 4) throw new CalqException("--format awq stores 4-bit weights; use --format gptq for " + grid.bits + " bits");
-            GridConfig cfg = grid.config(false);
+            // NF4/FP4: the search and the final rounding on bitsandbytes' code table in 64-blocks with absmax scales.
+            Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
+            GridConfig cfg = bnb != null ? new GridConfig(4, Bnb4BitLayer.BLOCK, true, false) : grid.config(false);
             AwqConfig awqConfig = awq.config();
             List<GgufJob.Target> ggufOut = new ArrayList<>(also);
             if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output));
             AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE, awq.awqMaxTokens,
-                    fmt == Format.awq, checkpoint, ggufOut, formatName(fmt)), new LlamaImatrix(), log, out);
+                    fmt == Format.awq, checkpoint, bnb, doubleQuant, ggufOut, formatName(fmt)), new LlamaImatrix(), log, out);
             return 0;
         }
         // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.

@@ -10,6 +10,7 @@ import dev.calq.calibration.runner.PassOptions;
 import dev.calq.datasets.CalibrationSampler;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.bnb.Bnb4BitType;
+import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import dev.calq.formats.quantized.GridCheckpointFormat;

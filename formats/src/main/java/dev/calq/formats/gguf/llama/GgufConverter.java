@@ -317,21 +317,29 @@ public final class GgufConverter {
         return plan;
     }
 
-    /** Llama 3.x long-context rope: per-frequency divisors, stored as rope_freqs.weight by the converter. */
+    /**
+     * Llama 3.x long-context rope: per-frequency divisors, stored as rope_freqs.weight by the converter. Computed
+     * in float32 step by step as convert_hf_to_gguf.py's torch code is (an exponent tensor, {@code x / tensor} as a
+     * reciprocal times x), so the tensor's bytes match its; in double, the entries of the smoothed band differ in
+     * the last bit.
+     */
     static float[] llama3RopeFactors(ModelConfig cfg) {
         RopeScaling s = cfg.ropeScaling();
         int dim = cfg.headDim();
         float[] out = new float[dim / 2];
+        float factor = (float) s.factor(), low = (float) s.lowFreqFactor(), high = (float) s.highFreqFactor();
+        float context = (float) s.originalMaxPositionEmbeddings();
         double lowWavelen = s.originalMaxPositionEmbeddings() / s.lowFreqFactor();
         double highWavelen = s.originalMaxPositionEmbeddings() / s.highFreqFactor();
         for (int i = 0; i < out.length; i++) {
-            float freq = (float) (1.0 / Math.pow(cfg.ropeTheta(), (2.0 * i) / dim));
-            double wavelen = 2 * Math.PI / freq;
+            float exponent = (float) (2 * i) / (float) dim;
+            float freq = 1f / (float) Math.pow(cfg.ropeTheta(), exponent);
+            float wavelen = (1f / freq) * (float) (2 * Math.PI);
             if (wavelen < highWavelen) out[i] = 1f;
-            else if (wavelen > lowWavelen) out[i] = (float) s.factor();
+            else if (wavelen > lowWavelen) out[i] = factor;
             else {
-                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
-                out[i] = (float) (1 / ((1 - smooth) / s.factor() + smooth));
+                float smooth = ((1f / wavelen) * context - low) / (high - low);
+                out[i] = 1f / ((1f - smooth) / factor + smooth);
             }
         }
         return out;

@@ -1,10 +1,7 @@
-package dev.calq.gptq;
+package dev.calq.formats.bnb;
 
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
-import dev.calq.formats.bnb.Bnb4BitLayer;
-import dev.calq.formats.bnb.Bnb4BitType;
-import dev.calq.formats.bnb.BnbQuantizationConfig;
 import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.DType;
 import dev.calq.formats.tensor.TensorSource;
