@@ -43,13 +43,22 @@ final class GgufGptqQuantize {
         if (cmd.gguf.imatrixOutput != null)
             AtomicOutput.checkTarget(cmd.gguf.imatrixOutput, cmd.overwrite || cmd.resume, cmd.model, cmd.calibration.path(), cmd.output);
         MixOptions overrides = cmd.gguf.mixFlags.options();
+        ImportanceMatrix targetImatrix = null;
+        if (cmd.gguf.target.given()) {
+            // a size target: the types come from the imatrix codecs' measured sensitivity (docs/algorithms.md says why
+            // that proxy holds for GPTQ too), GPTQ then runs inside them; the sensitivity pass's matrix serves the rest
+            TargetQuantize.Chosen chosen = TargetQuantize.choose(cmd.model, cmd.output, cmd.calibration, cmd.gguf, cmd.overwrite || cmd.resume, log);
+            if (chosen.typesFile() == null) return 0;
+            overrides = chosen.choice().options();
+            targetImatrix = chosen.sensitivity().imatrix();
+        }
         Map<String, GgmlType> types = GgufConverter.plannedTypes(cmd.model, GgufConverter.mixChooser(cmd.model, mix, overrides, true));
         GptqConfig cfg = new GptqConfig(GridConfig.defaults(), false, false, cmd.damp, cmd.blockSize, cmd.trueSequential);
         long start = System.nanoTime();
         Map<String, GgufConverter.Encoded> encoded = new LinkedHashMap<>();
         ImportanceMatrix im;
         try (LoadedModel loaded = ModelLoader.load(cmd.model)) {
-            im = cmd.gguf.imatrix != null ? ImportanceMatrix.read(cmd.gguf.imatrix)
+            im = targetImatrix != null ? targetImatrix : cmd.gguf.imatrix != null ? ImportanceMatrix.read(cmd.gguf.imatrix)
                     : ImatrixCommand.collect(loaded, cmd.calibration.calibration, cmd.calibration.textField, cmd.calibration.seqlen,
                             cmd.calibration.nsamples, log).result().matrix();
             GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cmd.trueSequential, log);

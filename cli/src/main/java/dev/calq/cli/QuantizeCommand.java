@@ -161,8 +161,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         List<GgufJob.Target> also = alsoGguf();
         MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
         OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
-        if (gguf.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
-            throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
+        if (gguf.imatrix != null && !(fmt == Format.gguf && m != Method.awq))
+            throw new CalqException("--imatrix applies to --format gguf with --method rtn or gptq; a " + m + " run uses the importance matrix of its own calibration pass");
         if (gguf.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
         if (fmt == Format.gguf && m == Method.rtn) {
