@@ -7,14 +7,15 @@
 # Usage: bench/e2e-1b.sh [SCRATCH_DIR]   (default /tmp/calq-e2e-1b; the model, ~2 GB, is generated there once)
 # Environment: LLAMA_CPP_BIN (folder with llama-perplexity, llama-imatrix, llama-quantize; rows skipped if absent),
 #   CALQ_SHARED (../shared), SHAPE (llama-3.2-1b), EVAL_CHUNKS (4), IMATRIX_CHUNKS (8), NSAMPLES (8), JOBS (a
-#   space-separated subset of: eval imatrix convert rtn gptq awq).
+#   space-separated subset of: eval imatrix convert gguf rtn gptq awq; gguf = quantize --format gguf, its own
+#   importance-matrix pass included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${CALQ_SHARED:-../shared}"
 SCRATCH="${1:-/tmp/calq-e2e-1b}"
 SHAPE="${SHAPE:-llama-3.2-1b}"
 EVAL_CHUNKS="${EVAL_CHUNKS:-4}"; IMATRIX_CHUNKS="${IMATRIX_CHUNKS:-8}"; NSAMPLES="${NSAMPLES:-8}"
-JOBS="${JOBS:-eval imatrix convert rtn gptq awq}"
+JOBS="${JOBS:-eval imatrix convert gguf rtn gptq awq}"
 LLAMA="${LLAMA_CPP_BIN:-}"
 TOKENIZER="$SHARED/models/tinyllama-en-58m"
 WIKI="$SHARED/datasets/wikitext-2-raw/wiki.test.raw"
@@ -58,7 +59,7 @@ if has eval; then
   if llama llama-perplexity; then
     run "llama-perplexity F16 ($EVAL_CHUNKS x 512, 2 threads)" $((EVAL_CHUNKS * 512)) \
       "$LLAMA/llama-perplexity" -m "$OUT/f16.gguf" -f "$WIKI" -c 512 --chunks "$EVAL_CHUNKS" -t 2
-    notes+=("llama-perplexity: $(grep -o 'seconds per pass[^,]*' "$OUT/stderr" | head -1 || true)")
+    notes+=("llama-perplexity: $(grep -o '[0-9.]* seconds per pass' "$OUT/stderr" | head -1 || true) (one pass = one 512-token chunk; tokens/s = 512 / that)")
     echo "${notes[-1]}" >&2
   fi
 fi
@@ -79,6 +80,10 @@ if has convert; then
       "$LLAMA/llama-quantize" "${limx[@]}" "$OUT/f16.gguf" "$OUT/llama-q4km.gguf" Q4_K_M 2
   fi
 fi
+if has gguf; then
+  run "calq quantize --format gguf Q4_K_M ($IMATRIX_CHUNKS x 512)" $((IMATRIX_CHUNKS * 512)) ./calq quantize --model "$MODEL" --format gguf \
+    --type Q4_K_M --calibration "$CALIB" --nsamples "$IMATRIX_CHUNKS" --seqlen 512 --output "$OUT/gguf-q4km.gguf"
+fi
 if has rtn; then
   run "calq quantize --method rtn" 0 ./calq quantize --model "$MODEL" --method rtn --output "$OUT/rtn"
 fi
@@ -86,8 +91,8 @@ if has gptq; then
   run "calq quantize gptq ($NSAMPLES x 512)" $((NSAMPLES * 512)) ./calq quantize --model "$MODEL" --calibration "$CALIB" \
     --nsamples "$NSAMPLES" --seqlen 512 --output "$OUT/gptq"
   notes+=("gptq per-layer table (forward = observed passes, update = Hessian copy, factor and quantization loop):")
-  notes+=("$(grep -E '^(layer|all) ' "$OUT/stderr" | grep -E '^layer +passes|^all ' || true)")
-  notes+=("$(grep '^calibration:' "$OUT/stderr" || true)")
+  notes+=("$(grep -E '^layer +passes|^all ' "$OUT/stderr" || true)")
+  notes+=("$(grep -E '^gptq phases:|^memory:|^calibration:' "$OUT/stderr" || true)")
 fi
 if has awq; then
   run "calq quantize --method awq ($NSAMPLES x 512)" $((NSAMPLES * 512)) ./calq quantize --model "$MODEL" --method awq \

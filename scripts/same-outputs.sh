@@ -33,6 +33,13 @@ run_all() { # checkout outdir
   "$calq" convert --model "$M" --output "$o/f16.gguf"
   "$calq" convert --model "$M" --type Q8_0 --output "$o/q80.gguf"
   "$calq" convert --model "$M" --type Q4_K_M --imatrix "$o/imatrix.dat" --output "$o/q4km-convert.gguf"
+  # The method x encoding pairs and the multi-output option (issue 10): AWQ-scaled GGUF, GPTQ inside the ggml
+  # types, GGUF beside a GPTQ checkpoint, NF4 and compressed-tensors checkpoints.
+  "$calq" quantize --model "$M" --calibration "$C" --nsamples 4 --seqlen 128 --awq-max-tokens 256 --method awq --format gguf --type Q4_K_M --output "$o/awq-q4km.gguf"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --method gptq --format gguf --type Q3_K_M --output "$o/gptq-q3km.gguf"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --output "$o/gptq-also" --also-gguf "Q4_K_M=$o/gptq-also-q4km.gguf"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --format compressed-tensors --output "$o/gptq-ct"
+  "$calq" quantize --model "$M" --method rtn --format nf4 --output "$o/rtn-nf4"
   if [ "$defaults" = --defaults ]; then
     "$calq" quantize --model "$M" --calibration "$C" --output "$o/gptq-defaults"
   fi

@@ -5,20 +5,21 @@ import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.CodebookGrid;
 import dev.calq.calibration.quant.GridConfig;
+import dev.calq.calibration.quant.QuantGrid;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.awq.AwqCheckpointWriter;
 import dev.calq.formats.awq.AwqQuantizationConfig;
 import dev.calq.formats.model.ModelConfig;
-import dev.calq.formats.safetensors.SafetensorsFile;
-import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
 import dev.calq.formats.gptq.GptqQuantizationConfig;
 import dev.calq.formats.quantized.GridCheckpointFormat;
+import dev.calq.calibration.quant.QuantizedLayers;
 import dev.calq.calibration.quant.Rtn;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,13 +37,13 @@ import java.util.Set;
  * runner's --resume through {@link #saveLayer}/{@link #loadLayer}.
  */
 public final class AwqModelQuantizer implements LayerMethod {
-    private static final String LAYER_FILE = "awq-layer.safetensors";
     private static final String FLOAT = ".float", INPUT_SCALES = ".input_scales";
 
     private final LlamaModel model;
     private final GridConfig quant;
+    private final QuantGrid grid;
     private final AwqMethod method;
-    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+    private final QuantizedLayers quantized;
     private final Map<String, Tensor> scaled = new LinkedHashMap<>();
     private final List<AwqLayerSearch.Report> reports = new ArrayList<>();
     private final Map<String, float[]> floatWeights = new LinkedHashMap<>();
@@ -54,11 +55,22 @@ public final class AwqModelQuantizer implements LayerMethod {
      * @param maxTokensPerSite bound on one layer's cached inputs (see {@link LayerInputs})
      */
     public AwqModelQuantizer(LlamaModel model, GridConfig quant, AwqConfig config, long maxTokensPerSite) {
+        this(model, quant, quant.grid(), config, maxTokensPerSite);
+    }
+
+    /**
+     * AWQ onto {@code grid} in groups of {@code quant}'s group size: a {@link CodebookGrid} with groups of 64 searches
+     * the scales and clamps against bitsandbytes' NF4/FP4 encoding and rounds the scaled weights onto its code table
+     * ({@link #quantized()} then carries the table, for the bitsandbytes writer).
+     */
+    public AwqModelQuantizer(LlamaModel model, GridConfig quant, QuantGrid grid, AwqConfig config, long maxTokensPerSite) {
         this.model = model;
         this.quant = quant;
+        this.grid = grid;
+        this.quantized = new QuantizedLayers(model);
         ModelConfig c = model.config();
         int width = 2 * c.hiddenSize() + c.qDim() + c.intermediateSize();
-        this.method = new AwqMethod(l -> new DecoderLayerBlock(model.layer(l), c), new GridQuantizer(quant), config,
+        this.method = new AwqMethod(l -> new DecoderLayerBlock(model.layer(l), c), new GridQuantizer(quant, grid), config,
                 maxTokensPerSite, width, this::finish);
     }
 
@@ -81,9 +93,7 @@ public final class AwqModelQuantizer implements LayerMethod {
         for (Projection p : Projection.values()) {
             String name = p.weightName(layer);
             if (keepFloatWeights) floatWeights.put(name, block.weight(p).clone());
-            QuantizedLinear q = Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant);
-            quantized.put(name, q);
-            block.setWeight(p, q.dequantize());
+            quantized.keep(layer, p, Rtn.quantize(name, block.weight(p), block.outFeatures(p), block.inFeatures(p), quant, grid));
         }
         for (Tensor t : AwqExport.scaledTensors(layer, block, true)) scaled.put(t.name(), t);
     }
@@ -97,7 +107,7 @@ public final class AwqModelQuantizer implements LayerMethod {
     @Override public long workingBytes(int tokensTotal) { return method.workingBytes(tokensTotal); }
 
     /** The quantized projections by Hugging Face weight name, in layer order. */
-    public Map<String, QuantizedLinear> quantized() { return quantized; }
+    public Map<String, QuantizedLinear> quantized() { return quantized.all(); }
 
     /** The scaled norms and v_proj/up_proj biases, by Hugging Face name. */
     public Map<String, Tensor> scaledTensors() { return scaled; }
@@ -131,7 +141,7 @@ public final class AwqModelQuantizer implements LayerMethod {
         if (quant.bits() != 4) throw new CalqException("the AWQ GEMM format stores 4-bit weights; use --format gptq for " + quant.bits() + " bits");
         if (quant.groupSize() == -1) throw new CalqException("the AWQ GEMM format needs one positive group size (e.g. 128), not -1");
         AwqCheckpointWriter w = new AwqCheckpointWriter(modelDir, source, new AwqQuantizationConfig(4, quant.groupSize(), !quant.sym()));
-        for (var e : quantized.entrySet()) {
+        for (var e : quantized.all().entrySet()) {
             String prefix = e.getKey().substring(0, e.getKey().length() - ".weight".length());
             Tensor bias = scaled.get(prefix + ".bias");
             float[] b = bias != null ? bias.toFloatArray() : source.contains(prefix + ".bias") ? source.get(prefix + ".bias").toFloatArray() : null;
@@ -151,77 +161,58 @@ public final class AwqModelQuantizer implements LayerMethod {
      * and biases as plain tensors; returns the writer's warnings.
      */
     public List<String> write(GridCheckpointFormat format, Path modelDir, TensorSource source, Path out, boolean overwrite, long maxShardBytes) {
-        OverlayTensorSource over = new OverlayTensorSource(source);
-        for (Tensor t : scaled.values()) over.replace(t);
+        TensorSource over = withScaledTensors(source);
         // GPTQ's fields that AWQ has no use for are recorded as a GPTQ run with default damping and no act-order would.
         GptqQuantizationConfig qc = new GptqQuantizationConfig(quant.bits(), quant.groupSize(), false, quant.sym(), 0.01, false, false,
                 GptqQuantizationConfig.V1);
-        return format.write(modelDir, over, quantized, qc, maxShardBytes, out, overwrite);
+        return format.write(modelDir, over, quantized.all(), qc, maxShardBytes, out, overwrite);
     }
 
+    /**
+     * {@code source} with the scaled norms and v_proj/up_proj biases in place of the model's: the plain tensors a
+     * checkpoint of this run copies beside its quantized projections (any writer: grid layouts, bitsandbytes).
+     */
+    public TensorSource withScaledTensors(TensorSource source) {
+        OverlayTensorSource over = new OverlayTensorSource(source);
+        for (Tensor t : scaled.values()) over.replace(t);
+        return over;
+    }
+
+    /** The layer's projections in the shared resume format, with the float weights, input scales and scaled norms and biases beside them. */
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {
-        try (SafetensorsWriter w = SafetensorsWriter.file(dir.resolve(LAYER_FILE), Map.of())) {
-            for (Projection p : Projection.values()) {
-                QuantizedLinear q = quantized.get(p.weightName(layer));
-                String n = p.weightName(layer);
-                w.add(ints(n + ".codes", q.codes(), q.out(), q.in()));
-                w.add(Tensor.ofFloats(n + ".scales", q.scales(), q.scales().length));
-                w.add(ints(n + ".zeros", q.zeros(), q.zeros().length));
-                w.add(ints(n + ".g_idx", q.gIdx(), q.in()));
-                float[] f = floatWeights.get(n);
-                if (f != null) w.add(Tensor.ofFloats(n + FLOAT, f, q.out(), q.in()));
-                float[] s = inputScales.get(n);
-                if (s != null) w.add(Tensor.ofFloats(n + INPUT_SCALES, s, s.length));
-            }
-            for (Tensor t : scaled.values()) if (t.name().startsWith("model.layers." + layer + ".")) w.add(t);
-            w.finish();
+        Map<String, float[]> extras = new LinkedHashMap<>();
+        for (Projection p : Projection.values()) {
+            String n = p.weightName(layer);
+            float[] f = floatWeights.get(n);
+            if (f != null) extras.put(n + FLOAT, f);
+            float[] s = inputScales.get(n);
+            if (s != null) extras.put(n + INPUT_SCALES, s);
         }
+        for (Tensor t : scaled.values()) if (t.name().startsWith("model.layers." + layer + ".")) extras.put(t.name(), t.toFloatArray());
+        quantized.save(layer, dir, new QuantizedLayers.Extras(extras, Map.of()));
     }
 
     @Override
     public void loadLayer(int layer, Path dir) throws IOException {
         DecoderLayer dl = model.layer(layer);
-        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(LAYER_FILE))) {
-            for (Projection p : Projection.values()) {
-                String n = p.weightName(layer);
-                int[] codes = ints(f.get(n + ".codes"));
-                QuantizedLinear q = new QuantizedLinear(dl.linear(p).outFeatures(), dl.linear(p).inFeatures(), quant.bits(),
-                        quant.groupSize(), quant.sym(), codes, f.get(n + ".scales").toFloatArray(), ints(f.get(n + ".zeros")),
-                        ints(f.get(n + ".g_idx")));
-                quantized.put(n, q);
-                dl.setWeight(p, q.dequantize());
+        for (var e : quantized.load(layer, dir).floats().entrySet()) {
+            String name = e.getKey();
+            float[] v = e.getValue();
+            if (name.endsWith(FLOAT)) {
+                if (keepFloatWeights) floatWeights.put(name.substring(0, name.length() - FLOAT.length()), v);
+                continue;
             }
-            for (String name : f.names()) {
-                if (name.endsWith(FLOAT)) {
-                    if (keepFloatWeights) floatWeights.put(name.substring(0, name.length() - FLOAT.length()), f.get(name).toFloatArray());
-                    continue;
-                }
-                if (name.endsWith(INPUT_SCALES)) {
-                    if (keepFloatWeights) inputScales.put(name.substring(0, name.length() - INPUT_SCALES.length()), f.get(name).toFloatArray());
-                    continue;
-                }
-                if (name.endsWith(".codes") || name.endsWith(".scales") || name.endsWith(".zeros") || name.endsWith(".g_idx")) continue;
-                float[] v = f.get(name).toFloatArray();
-                scaled.put(name, Tensor.ofFloats(name, v, v.length));
-                float[] live = name.endsWith("input_layernorm.weight") ? dl.inputNorm().weight()
-                        : name.endsWith("post_attention_layernorm.weight") ? dl.postAttentionNorm().weight()
-                        : name.equals(Projection.V.biasName(layer)) ? dl.linear(Projection.V).bias()
-                        : name.equals(Projection.UP.biasName(layer)) ? dl.linear(Projection.UP).bias() : null;
-                if (live != null) System.arraycopy(v, 0, live, 0, v.length);
+            if (name.endsWith(INPUT_SCALES)) {
+                if (keepFloatWeights) inputScales.put(name.substring(0, name.length() - INPUT_SCALES.length()), v);
+                continue;
             }
+            scaled.put(name, Tensor.ofFloats(name, v, v.length));
+            float[] live = name.endsWith("input_layernorm.weight") ? dl.inputNorm().weight()
+                    : name.endsWith("post_attention_layernorm.weight") ? dl.postAttentionNorm().weight()
+                    : name.equals(Projection.V.biasName(layer)) ? dl.linear(Projection.V).bias()
+                    : name.equals(Projection.UP.biasName(layer)) ? dl.linear(Projection.UP).bias() : null;
+            if (live != null) System.arraycopy(v, 0, live, 0, v.length);
         }
-    }
-
-    private static Tensor ints(String name, int[] v, long... shape) {
-        var seg = java.lang.foreign.MemorySegment.ofArray(new byte[v.length * 4]);
-        java.lang.foreign.MemorySegment.copy(v, 0, seg, Tensor.I32, 0, v.length);
-        return new Tensor(name, dev.calq.formats.tensor.DType.I32, shape, seg);
-    }
-
-    private static int[] ints(Tensor t) {
-        int[] v = new int[(int) t.numel()];
-        java.lang.foreign.MemorySegment.copy(t.data(), Tensor.I32, 0, v, 0, v.length);
-        return v;
     }
 }

@@ -4,20 +4,28 @@ import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.quant.QuantGrid;
 
 /**
- * The search's view of the shared grid quantizer: round-to-nearest on {@link QuantGrid} with the checkpoint's bits,
- * group size and symmetry, returning the dequantized weights. AWQ's default is the asymmetric grid with zero points
- * (GridConfig.sym = false); the grid has no act-order, so AWQ's groups stay in column order.
+ * The search's view of the shared grid quantizer: round-to-nearest on a {@link QuantGrid} with the checkpoint's group
+ * size, returning the dequantized weights. AWQ's default is the asymmetric integer grid with zero points
+ * (GridConfig.sym = false); with a code-table grid ({@code CodebookGrid}, NF4/FP4 with absmax scales in blocks of 64)
+ * the scale and clip searches measure the error of the bitsandbytes encoding the checkpoint will hold. The grid has no
+ * act-order, so AWQ's groups stay in column order.
  */
 public final class GridQuantizer implements WeightQuantizer {
     private final GridConfig config;
     private final QuantGrid grid;
 
-    public GridQuantizer(GridConfig config) {
+    /** The config's own integer grid. */
+    public GridQuantizer(GridConfig config) { this(config, config.grid()); }
+
+    /** {@code grid} (e.g. NF4's code table) in groups of the config's group size. */
+    public GridQuantizer(GridConfig config, QuantGrid grid) {
         this.config = config;
-        this.grid = config.grid();
+        this.grid = grid;
     }
 
     public GridConfig config() { return config; }
+
+    public QuantGrid grid() { return grid; }
 
     @Override public int groupSize() { return config.groupSize(); }
 
@@ -32,7 +40,9 @@ public final class GridQuantizer implements WeightQuantizer {
             grid.findParams(w, g, cols, rows, gs, scales, zeros, 0);
             for (int r = 0; r < rows; r++) {
                 int base = r * cols + g;
-                for (int c = 0; c < gs; c++) q[base + c] = QuantGrid.quantize(w[base + c], scales[r], zeros[r], grid.maxq());
+                float s = scales[r];
+                int z = zeros[r];
+                for (int c = 0; c < gs; c++) q[base + c] = grid.valueOf(grid.codeOf(w[base + c], s, z), s, z);
             }
         }
         return q;

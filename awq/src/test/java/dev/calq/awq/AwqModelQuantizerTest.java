@@ -14,14 +14,11 @@ import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.RunnerOptions;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.safetensors.SafetensorsWriter;
-import dev.calq.formats.tensor.Tensor;
 import java.io.PrintStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,53 +30,11 @@ class AwqModelQuantizerTest {
 
     @TempDir Path tmp;
 
-    private Path tinyLlama() throws Exception {
-        Path dir = tmp.resolve("tiny");
-        Random rnd = new Random(91);
-        try (SafetensorsWriter w = SafetensorsWriter.folder(dir, SafetensorsWriter.PT_METADATA, Long.MAX_VALUE)) {
-            w.add(Tensor.ofFloats("model.embed_tokens.weight", randn(VOCAB * HIDDEN, 1, rnd), VOCAB, HIDDEN));
-            w.add(Tensor.ofFloats("lm_head.weight", randn(VOCAB * HIDDEN, 0.2f, rnd), VOCAB, HIDDEN));
-            w.add(Tensor.ofFloats("model.norm.weight", gains(rnd), HIDDEN));
-            for (int l = 0; l < LAYERS; l++) {
-                SyntheticBlock b = new SyntheticBlock(HIDDEN, 4, 2, 8, INTER, false, 92 + l);
-                for (Projection p : Projection.values())
-                    w.add(Tensor.ofFloats(p.weightName(l), b.weight(p), b.outFeatures(p), b.inFeatures(p)));
-                float[] g = gains(rnd);
-                g[3] = 6; // an outlier channel, as trained models have
-                w.add(Tensor.ofFloats("model.layers." + l + ".input_layernorm.weight", g, HIDDEN));
-                w.add(Tensor.ofFloats("model.layers." + l + ".post_attention_layernorm.weight", gains(rnd), HIDDEN));
-            }
-            w.finish();
-        }
-        Files.writeString(dir.resolve("config.json"), """
-                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 32, "intermediate_size": 64,
-                 "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8,
-                 "vocab_size": 64, "rms_norm_eps": 1e-5}""");
-        return dir;
-    }
+    private static final TinyLlamaFolder SHAPE = new TinyLlamaFolder(HIDDEN, 4, 2, 8, INTER, LAYERS, VOCAB);
 
-    private static float[] randn(int n, float sd, Random rnd) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian() * sd;
-        return v;
-    }
+    private Path tinyLlama() throws Exception { return SHAPE.write(tmp.resolve("tiny"), 91); }
 
-    private static float[] gains(Random rnd) {
-        float[] g = new float[HIDDEN];
-        for (int i = 0; i < HIDDEN; i++) g[i] = 0.5f + rnd.nextFloat();
-        return g;
-    }
-
-    private static List<int[]> samples(int n, int len, long seed) {
-        Random rnd = new Random(seed);
-        List<int[]> s = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int[] t = new int[len];
-            for (int j = 0; j < len; j++) t[j] = rnd.nextInt(VOCAB);
-            s.add(t);
-        }
-        return s;
-    }
+    private static List<int[]> samples(int n, int len, long seed) { return SHAPE.samples(n, len, seed); }
 
     @Test
     void checkpointsInBothFormatsComputeWhatTheQuantizedModelComputes() throws Exception {

@@ -39,7 +39,9 @@ public final class BenchModel {
         LLAMA_3_1_8B("llama-3.1-8b", 4096, 14336, 32, 32, 8, 128, false),
         TINYLLAMA_1_1B("tinyllama-1.1b", 2048, 5632, 22, 32, 4, 64, false),
         /** A few-megabyte shape for smoke runs and tests of the generator itself. */
-        TINY("tiny", 64, 160, 2, 4, 2, 16, true);
+        TINY("tiny", 64, 160, 2, 4, 2, 16, true),
+        /** Small, but with a Hessian (1,536 wide) that dominates the heap as a real model's does: the heap-estimate test. */
+        SMALL("small", 384, 1536, 2, 6, 2, 64, true);
 
         final String id;
         final int hidden, intermediate, layers, heads, kvHeads, headDim;

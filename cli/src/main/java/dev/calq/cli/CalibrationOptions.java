@@ -2,9 +2,7 @@ package dev.calq.cli;
 
 import dev.calq.datasets.CalibrationSampler;
 import dev.calq.datasets.CalibrationSource;
-import dev.calq.datasets.tokenizer.Tokenizer;
-import dev.calq.formats.CalqException;
-import java.util.List;
+import dev.calq.datasets.CalibrationSpec;
 import picocli.CommandLine.Option;
 
 /** Calibration-data options shared by quantize and imatrix. */
@@ -33,21 +31,11 @@ final class CalibrationOptions {
             description = "gptq (random windows of the joined text), awq (documents cut into blocks) or chunks (llama.cpp: consecutive chunks); default per method.")
     CalibrationSampler.Style sampling;
 
+    /** The validated options as the jobs take them. */
+    CalibrationSpec spec() { return new CalibrationSpec(calibration, textField, nsamples, seqlen, seed, bos, sampling); }
+
     boolean given() { return calibration != null; }
 
     /** The calibration source as a path, for the output guard (null when not given; a dataset name never exists). */
-    java.nio.file.Path path() { return calibration == null ? null : java.nio.file.Path.of(calibration); }
-
-    List<int[]> samples(Tokenizer tok, CalibrationSampler.Style defaultStyle) {
-        if (calibration == null) throw new CalqException("--calibration is required for this method");
-        if (nsamples <= 0 || seqlen <= 1) throw new CalqException("--nsamples must be positive and --seqlen at least 2");
-        CalibrationSource source = CalibrationSource.parse(calibration, textField);
-        boolean withBos = bos != null ? bos : tok.addBos();
-        return CalibrationSampler.sample(sampling != null ? sampling : defaultStyle, tok, source, nsamples, seqlen, seed, withBos);
-    }
-
-    /** What identifies the calibration input in a resume key. */
-    String describe() {
-        return calibration + "|" + textField + "|" + nsamples + "|" + seqlen + "|" + seed + "|" + bos + "|" + sampling;
-    }
+    java.nio.file.Path path() { return spec().path(); }
 }

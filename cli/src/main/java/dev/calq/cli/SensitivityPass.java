@@ -62,7 +62,7 @@ final class SensitivityPass {
         CalibrationSource source = CalibrationSource.parse(calibration.calibration, calibration.textField);
         Tokenizer tok = Tokenizers.load(loaded.tokenizerDir());
         LlamaModel llama = loaded.model();
-        int[] tokens = EvalCommand.tokenize(tok, source.text(), llama.vocabSize(), loaded.path());
+        int[] tokens = dev.calq.calibration.eval.TextTokens.tokenize(tok, source.text(), llama.vocabSize(), loaded.path());
         int available = PerplexityMethod.windows(tokens.length, ctx);
         if (available == 0)
             throw new CalqException(calibration.calibration + ": " + tokens.length + " tokens, fewer than one chunk of " + ctx + " tokens");

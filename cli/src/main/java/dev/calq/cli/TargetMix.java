@@ -2,6 +2,7 @@ package dev.calq.cli;
 
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
+import dev.calq.formats.Sizes;
 import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.mix.MixChooser;
 import dev.calq.formats.gguf.mix.MixOptions;

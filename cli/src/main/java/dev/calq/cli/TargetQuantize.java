@@ -31,7 +31,7 @@ final class TargetQuantize {
         PrintWriter out = new PrintWriter(System.out, true);
         long t1 = System.nanoTime();
         GgufConverter.Result r = GgufConverter.convert(model, output, chosen.choice().chooser(), s.imatrix(), overwrite);
-        ConvertCommand.printSummary(out, r, QuantMix.forName(gguf.type), (System.nanoTime() - t1) / 1e9);
+        dev.calq.formats.gguf.llama.GgufReport.printWritten(out, r, QuantMix.forName(gguf.types.type), (System.nanoTime() - t1) / 1e9);
         out.printf(Locale.ROOT, "target run: %.1fs in all (sensitivity pass %.1fs, measurement %.1fs)%n", (System.nanoTime() - t0) / 1e9,
                 s.passSeconds(), s.measureSeconds());
         return 0;
@@ -45,15 +45,15 @@ final class TargetQuantize {
     static Chosen choose(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
         TargetOptions opts = gguf.target;
         TargetMix.Target target = TargetMix.Target.of(opts.targetSize, opts.targetBpw);
-        if (!gguf.mixFlags.tensorTypes.isEmpty() || gguf.mixFlags.tensorTypeFile != null || gguf.mixFlags.pure
-                || gguf.mixFlags.outputTensorType != null || gguf.mixFlags.tokenEmbeddingType != null)
+        if (!gguf.types.mixFlags.tensorTypes.isEmpty() || gguf.types.mixFlags.tensorTypeFile != null || gguf.types.mixFlags.pure
+                || gguf.types.mixFlags.outputTensorType != null || gguf.types.mixFlags.tokenEmbeddingType != null)
             throw new CalqException("a size target chooses every tensor's type itself; drop --tensor-type, --tensor-type-file, --pure and the output/embedding types");
-        QuantMix base = QuantMix.forName(gguf.type);
-        if (!base.quantized()) throw new CalqException("--type " + gguf.type + ": a size target needs a quantized base mix (its file type is recorded)");
+        QuantMix base = QuantMix.forName(gguf.types.type);
+        if (!base.quantized()) throw new CalqException("--type " + gguf.types.type + ": a size target needs a quantized base mix (its file type is recorded)");
         opts.sensitivity.check();
         Path typesFile = opts.tensorTypesOutput != null ? opts.tensorTypesOutput
                 : output.toAbsolutePath().resolveSibling(output.getFileName() + ".tensor-types.txt");
-        if (!gguf.mixFlags.dryRun) {
+        if (!gguf.types.mixFlags.dryRun) {
             AtomicOutput.checkTarget(output, overwrite, model);
             AtomicOutput.checkTarget(typesFile, overwrite, model);
         }
@@ -61,19 +61,19 @@ final class TargetQuantize {
         TargetMix.checkReachable(model, output, base, opts.sensitivity.candidates(), target);
         SensitivityPass.Result s;
         if (opts.sensitivityTable != null) {
-            if (gguf.imatrix == null) throw new CalqException("--sensitivity needs the --imatrix the table was measured with");
-            s = SensitivityPass.Result.reused(SensitivityReport.read(opts.sensitivityTable), ImportanceMatrix.read(gguf.imatrix));
+            if (gguf.types.imatrix == null) throw new CalqException("--sensitivity needs the --imatrix the table was measured with");
+            s = SensitivityPass.Result.reused(SensitivityReport.read(opts.sensitivityTable), ImportanceMatrix.read(gguf.types.imatrix));
         } else {
             try (LoadedModel loaded = ModelLoader.load(model)) {
-                s = SensitivityPass.run(loaded, calibration, gguf.imatrix, opts.sensitivity.candidates(), opts.sensitivity.gain(),
+                s = SensitivityPass.run(loaded, calibration, gguf.types.imatrix, opts.sensitivity.candidates(), opts.sensitivity.gain(),
                         opts.sensitivity.probeChunks, opts.sensitivity.sampleRows, log);
             }
-            if (gguf.imatrixOutput != null && gguf.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
+            if (gguf.imatrixOutput != null && gguf.types.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
         }
         TargetMix.Choice c = TargetMix.choose(model, output, base, s.table(), target);
         TargetMix.print(out, s.table(), c);
         if (opts.report != null) SensitivityReport.write(opts.report, model, output, s.table(), overwrite, log);
-        if (gguf.mixFlags.dryRun) {
+        if (gguf.types.mixFlags.dryRun) {
             out.printf(Locale.ROOT, "dry run: %s would be %d bytes (%.2f MiB); nothing written%n", output, c.plan().fileBytes(), c.plan().fileBytes() / 1048576.0);
             return new Chosen(s, c, null);
         }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calq.datasets.tokenizer.Tokenizer;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.SharedData;
+import dev.calq.formats.gguf.GgufFile;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
@@ -47,6 +48,28 @@ class GgufEvalTest {
         // --tokenizer takes the tokenizer from elsewhere (here the folder) and changes nothing for this model.
         JsonNode withFolderTokenizer = eval(gguf, "--chunks", "1", "--tokenizer", SharedData.tinyLlama().toString());
         assertEquals(g.get("ppl").asDouble(), withFolderTokenizer.get("ppl").asDouble());
+    }
+
+    @Test
+    void byteLevelBpeGgufNeedsNoTokenizerFolder() throws Exception {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Assumptions.assumeTrue(Files.isDirectory(SharedData.llama3Bpe()), "no " + SharedData.llama3Bpe());
+        Path gguf = dir.resolve("llama3-q8.gguf");
+        assertEquals(0, Main.commandLine().execute("convert", "--model", SharedData.llama3Bpe().toString(),
+                "--output", gguf.toString(), "--type", "Q8_0"));
+        try (GgufFile g = GgufFile.open(gguf)) { // llama.cpp's converter names this tokenizer so (by its probe hash)
+            assertEquals("llama-bpe", g.get("tokenizer.ggml.pre").asString());
+        }
+        String text = Files.readString(SharedData.wikiTest());
+        Tokenizer fromFolder = Tokenizers.load(SharedData.llama3Bpe());
+        Tokenizer fromGguf = Tokenizers.load(gguf);
+        assertEquals(128000, fromGguf.bosId());
+        assertEquals(fromFolder.eosId(), fromGguf.eosId());
+        assertTrue(fromGguf.addBos());
+        int[] ids = fromGguf.encode(text);
+        assertEquals(289_076, ids.length); // the model README: 289,077 with BOS
+        assertArrayEquals(fromFolder.encode(text), ids, "wiki.test.raw tokenizes differently from GGUF metadata");
+        // (eval takes its tokenizer from Tokenizers.load(gguf) when no --tokenizer is given, as the F32 test above shows)
     }
 
     private static JsonNode eval(Path model, String... extra) throws Exception {

@@ -29,6 +29,9 @@ public final class SharedData {
     /** The shared tiny Llama model folder (throws if shared/ is absent: guard with {@link #available()}). */
     public static Path tinyLlama() { return root().orElseThrow().resolve("models/tinyllama-en-58m"); }
 
+    /** The shared Llama with the Llama-3 byte-level BPE tokenizer (guard with {@link #available()}). */
+    public static Path llama3Bpe() { return root().orElseThrow().resolve("models/llama3-bpe-36m"); }
+
     public static Path wikiTest() { return root().orElseThrow().resolve("datasets/wikitext-2-raw/wiki.test.raw"); }
 
     public static Path calibrationText() { return root().orElseThrow().resolve("datasets/calibration/calibration-en.txt"); }

@@ -4,7 +4,7 @@ import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.runner.LayerMethod;
-import dev.calq.calibration.runner.LayerwiseModel;
+import dev.calq.calibration.model.LayerwiseModel;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.gguf.quant.Quantizers;
 import java.io.DataInputStream;

@@ -3,17 +3,16 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
-import dev.calq.calibration.quant.Rtn;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.calibration.quant.QuantGrid;
+import dev.calq.calibration.quant.QuantizedLayers;
 import dev.calq.calibration.runner.LayerMethod;
-import dev.calq.calibration.runner.LayerwiseModel;
+import dev.calq.calibration.model.LayerwiseModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,15 +30,17 @@ public final class GptqMethod implements LayerMethod {
 
     public enum Algorithm { GPTQ, RTN }
 
+    private static final String ERRORS = "gptq.errors";
     private final LayerwiseModel model;
     private final GptqConfig config;
     private final Algorithm algorithm;
     private final boolean compareRtn;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
-    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+    private final QuantizedLayers quantized;
     private final List<LayerError> errors = new ArrayList<>();
     private QuantGrid grid;
+    private long copyNanos, factorNanos, loopNanos;
 
     public GptqMethod(LayerwiseModel model, GptqConfig config, Algorithm algorithm, boolean compareRtn, PrintStream log) {
         this.model = model;
@@ -47,6 +48,7 @@ public final class GptqMethod implements LayerMethod {
         this.algorithm = algorithm;
         this.compareRtn = compareRtn;
         this.log = log;
+        this.quantized = new QuantizedLayers(model);
         for (Projection p : Projection.values()) config.grid().checkShape(p.weightName(0), model.inFeatures(p));
         this.grid = config.grid().grid();
     }
@@ -78,10 +80,15 @@ public final class GptqMethod implements LayerMethod {
     @Override
     public boolean update(int layer, Set<InputSite> stage) {
         for (InputSite site : stage) {
+            long t0 = System.nanoTime();
             double[] h = hessians.hessian(layer, site);
             hessians.release(layer, site);
             int in = model.inFeatures(site.projections().getFirst());
+            long t1 = System.nanoTime();
             InverseHessian inv = algorithm == Algorithm.GPTQ ? InverseHessian.prepare("layer " + layer + " " + site, h, in, config) : null;
+            long t2 = System.nanoTime();
+            copyNanos += t1 - t0;
+            factorNanos += t2 - t1;
             if (inv != null && inv.retries() > 0)
                 log.printf(Locale.ROOT, "layer %d %s: Cholesky failed, retried with damp %.4g (%d retries)%n", layer, site, inv.dampUsed(), inv.retries());
             for (Projection p : site.projections()) {
@@ -95,56 +102,76 @@ public final class GptqMethod implements LayerMethod {
                 double rtnErr = algorithm == Algorithm.RTN ? err
                         : rtn != null ? OutputError.relativeOutputError(w, rtn.dequantize(), out, in, h) : Double.NaN;
                 errors.add(new LayerError(layer, p, err, rtnErr, inv == null ? 0 : inv.dampUsed(), inv == null ? 0 : inv.retries()));
-                quantized.put(name, q);
-                model.setWeight(layer, p, dq);
+                quantized.keep(layer, p, q); // the model reads it through a dequantizing view: no float32 copy kept
             }
+            loopNanos += System.nanoTime() - t2;
         }
         return true;
     }
 
-    /** Hessians of every site of one layer at once (float64). */
-    @Override
-    public long workingBytes(int tokensTotal) {
-        long bytes = 0;
-        for (InputSite s : InputSite.values()) {
-            long d = model.inFeatures(s.projections().getFirst());
-            bytes += d * d * 8 * 2; // the accumulator and the copy handed to the solver
-        }
-        return bytes;
+    /**
+     * Where the solver's time went: Hessian accumulation (inside the forward passes), the Hessian copies, the
+     * inverse-Hessian factor and the quantization loop (with the error report), summed over the run.
+     */
+    public String phaseLine() {
+        return String.format(Locale.ROOT, "%s phases: Hessian accumulation %.1fs (inside the forward passes), Hessian copy %.1fs, factor %.1fs, quantization loop %.1fs",
+                algorithm == Algorithm.GPTQ ? "gptq" : "rtn", hessians.seconds(), copyNanos / 1e9, factorNanos / 1e9, loopNanos / 1e9);
     }
 
+
+    /**
+     * The peak the method adds to a layer's pass (scripts/heap.sh computes the same from config.json): the Hessian
+     * accumulators (one site at a time in true-sequential mode, all of the layer's otherwise), the solver at the
+     * widest site (the Hessian kept for the error report, then the damped factor and U: 20 n^2 bytes; RTN keeps the
+     * Hessian and the accumulator's copy, 16 n^2), five float32 copies of the largest projection while it is
+     * quantized (the current weight, the working copy, the dequantized result, the model's copy, RTN's for
+     * --compare-rtn), and every layer's packed results until the checkpoint is written.
+     */
+    @Override
+    public long workingBytes(int tokensTotal) {
+        long widest = 0, squares = 0, largest = 0, results = 0;
+        for (InputSite s : InputSite.values()) {
+            long d = model.inFeatures(s.projections().getFirst());
+            widest = Math.max(widest, d);
+            squares += d * d;
+        }
+        for (Projection p : Projection.values()) {
+            largest = Math.max(largest, (long) model.outFeatures(p) * model.inFeatures(p));
+            results += QuantizedLinear.heapBytes(model.outFeatures(p), model.inFeatures(p), config.grid().bits(), config.grid().groupSize());
+        }
+        boolean gptq = algorithm == Algorithm.GPTQ;
+        long solver = (gptq ? 20 : 16) * widest * widest;
+        if (!config.trueSequential()) {
+            long first = model.inFeatures(InputSite.values()[0].projections().getFirst());
+            solver = Math.max(solver, 8 * squares + (gptq ? 12 : 8) * first * first);
+        }
+        return solver + 5 * 4 * largest + results * model.numLayers();
+    }
+
+    /** The layer's error rows ride in the resume file's metadata, one line a projection (exact: Double.toString round-trips). */
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {
-        QuantizedLinearFiles.save(dir, layerEntries(layer), errors.stream().filter(e -> e.layer() == layer).toList());
+        StringBuilder rows = new StringBuilder();
+        for (LayerError e : errors)
+            if (e.layer() == layer)
+                rows.append(e.projection().name()).append(' ').append(e.gptq()).append(' ').append(e.rtn()).append(' ')
+                        .append(e.dampUsed()).append(' ').append(e.retries()).append('\n');
+        quantized.save(layer, dir, new QuantizedLayers.Extras(Map.of(), Map.of(ERRORS, rows.toString())));
     }
 
     @Override
     public void loadLayer(int layer, Path dir) throws IOException {
-        QuantizedLinearFiles.Loaded loaded = QuantizedLinearFiles.load(dir);
-        for (Map.Entry<String, QuantizedLinear> e : loaded.layers().entrySet()) {
-            quantized.put(e.getKey(), e.getValue());
-            Projection p = projectionOf(e.getKey(), layer);
-            model.setWeight(layer, p, e.getValue().dequantize());
+        String rows = quantized.load(layer, dir).notes().getOrDefault(ERRORS, "");
+        for (String row : rows.split("\n")) {
+            if (row.isEmpty()) continue;
+            String[] f = row.split(" ");
+            errors.add(new LayerError(layer, Projection.valueOf(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    Double.parseDouble(f[3]), Integer.parseInt(f[4])));
         }
-        errors.addAll(loaded.errors());
-    }
-
-    private Map<String, QuantizedLinear> layerEntries(int layer) {
-        Map<String, QuantizedLinear> m = new LinkedHashMap<>();
-        for (Projection p : Projection.values()) {
-            QuantizedLinear q = quantized.get(p.weightName(layer));
-            if (q != null) m.put(p.weightName(layer), q);
-        }
-        return m;
-    }
-
-    private static Projection projectionOf(String name, int layer) {
-        for (Projection p : Projection.values()) if (p.weightName(layer).equals(name)) return p;
-        throw new IllegalStateException("not a projection of layer " + layer + ": " + name);
     }
 
     /** The quantized projections by Hugging Face weight name, in layer order. */
-    public Map<String, QuantizedLinear> quantized() { return quantized; }
+    public Map<String, QuantizedLinear> quantized() { return quantized.all(); }
 
     public List<LayerError> errors() { return errors; }
 

@@ -13,15 +13,21 @@ public final class HessianObserver implements LinearInputObserver {
     private record Key(int layer, InputSite site) {}
 
     private final Map<Key, HessianAccumulator> accumulators = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder nanos = new java.util.concurrent.atomic.LongAdder();
 
     @Override
     public void observe(int layer, InputSite site, float[] x, int tokens, int dim) {
         HessianAccumulator acc = accumulators.computeIfAbsent(new Key(layer, site),
                 k -> new HessianAccumulator("layer " + layer + " " + site, dim));
+        long t0 = System.nanoTime();
         synchronized (acc) {
             acc.add(x, tokens, dim);
         }
+        nanos.add(System.nanoTime() - t0);
     }
+
+    /** Seconds spent accumulating (summed over calls, inside the forward passes). */
+    public double seconds() { return nanos.sum() / 1e9; }
 
     /** The accumulator of (layer, site); throws when nothing was observed there. */
     public HessianAccumulator accumulator(int layer, InputSite site) {

@@ -2,7 +2,9 @@ package dev.calq.imatrix;
 
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.runner.ImatrixGatherer;
 import dev.calq.calibration.runner.LayerMethod;
+import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -16,7 +18,7 @@ import java.util.Set;
  * once, in the stage that observes it for the method, so the statistics are those of the activations the method
  * saw. Everything else is the method's own.
  */
-public final class ImatrixAlongside implements LayerMethod {
+public final class ImatrixAlongside implements ImatrixGatherer.Alongside {
     private static final String FILE = "imatrix-layer.bin";
     private final LayerMethod method;
     private final ImatrixObserver imatrix = new ImatrixObserver();
@@ -24,6 +26,11 @@ public final class ImatrixAlongside implements LayerMethod {
     public ImatrixAlongside(LayerMethod method) { this.method = method; }
 
     public ImatrixObserver imatrix() { return imatrix; }
+
+    @Override
+    public ImportanceMatrix matrix(int layers, int chunkCount, int chunkSize, List<String> datasets) {
+        return ImatrixCollection.toImportanceMatrix(imatrix, layers, chunkCount, chunkSize, datasets);
+    }
 
     @Override public List<Set<InputSite>> stages() { return method.stages(); }
 

@@ -69,6 +69,8 @@ public final class Linear {
         if (w.rows() != outFeatures || w.cols() != inFeatures)
             throw new IllegalArgumentException(name + ": weight of " + w.rows() + "x" + w.cols() + " where "
                     + outFeatures + "x" + inFeatures + " is expected");
+        // A mapped weight replaced (by a quantized one) is not read again by this projection: drop its pages from RSS.
+        if (weight != null) dev.calq.formats.tensor.MappedPages.release(weight.data());
         this.weight = null;
         this.matrix = w;
     }

@@ -1,6 +1,5 @@
 package dev.calq.calibration.model;
 
-import dev.calq.calibration.runner.LayerwiseModel;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.tensor.Tensor;
@@ -104,6 +103,11 @@ public final class LlamaModel implements LayerwiseModel {
     @Override public float[] weight(int layer, Projection p) { return layers.get(layer).weights(p); }
 
     @Override public void setWeight(int layer, Projection p, float[] weight) { layers.get(layer).setWeight(p, weight); }
+
+    /** Installs a view that dequantizes row blocks as the kernels read them: no float32 copy stays on the heap. */
+    @Override public void setWeight(int layer, Projection p, dev.calq.formats.quantized.QuantizedLinear q) {
+        layers.get(layer).setWeight(p, new dev.calq.calibration.kernels.QuantizedWeights(q));
+    }
 
     @Override public long layerWeightBytes(int layer) {
         long n = 0;

@@ -32,6 +32,9 @@ final class WeightReader {
             throw new CalqException(origin + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + " but config.json implies " + Arrays.toString(shape));
         dev.calq.formats.tensor.Finite.check(t, origin);
+        // The scan read every page of a mapped tensor; give them back (a pass reads them again from the page cache),
+        // or RSS starts at the whole model before the first layer runs.
+        dev.calq.formats.tensor.MappedPages.release(t.data());
         return t;
     }
 

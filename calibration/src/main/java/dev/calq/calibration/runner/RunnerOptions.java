@@ -14,8 +14,17 @@ import java.nio.file.Path;
  * @param log          progress and messages (stderr for the CLI)
  */
 public record RunnerOptions(long memoryBudget, Path workDir, boolean resume, String runKey, PrintStream log) {
-    /** The default budget: 60% of the maximum heap, leaving room for the model's mapped pages and the JVM. */
-    public static long defaultBudget() { return (long) (Runtime.getRuntime().maxMemory() * 0.6); }
+    /**
+     * The default budget: 60% of the maximum heap, or the estimate the launcher sized the heap for (scripts/heap.sh
+     * passes it as -Dcalq.heap.estimate, the heap being 1.5x it plus 512 MiB) when that is more and the heap holds it.
+     */
+    public static long defaultBudget() {
+        long max = Runtime.getRuntime().maxMemory();
+        long budget = (long) (max * 0.6);
+        Long sized = Long.getLong("calq.heap.estimate");
+        if (sized != null && sized <= max) budget = Math.max(budget, sized);
+        return budget;
+    }
 
     public static RunnerOptions inMemory(PrintStream log) {
         return new RunnerOptions(defaultBudget(), null, false, "", log);

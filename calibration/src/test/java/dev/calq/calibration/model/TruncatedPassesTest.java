@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.LayerMethod;
-import dev.calq.calibration.runner.LayerwiseModel;
 import dev.calq.calibration.runner.RunnerOptions;
 import dev.calq.formats.model.Architecture;
 import dev.calq.formats.model.ModelConfig;

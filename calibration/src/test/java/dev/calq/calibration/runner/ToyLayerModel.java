@@ -1,6 +1,7 @@
 package dev.calq.calibration.runner;
 
 import dev.calq.calibration.model.InputSite;
+import dev.calq.calibration.model.LayerwiseModel;
 import dev.calq.calibration.model.LinearInputObserver;
 import java.util.Random;
 

@@ -3,6 +3,9 @@ package dev.calq.datasets.tokenizer;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.calq.formats.CalqException;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,24 +34,44 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
      */
     public static HfTokenizer load(Path tokenizerJson, int bosId, int eosId, boolean addBos, int vocabSize) {
         if (!Files.isRegularFile(tokenizerJson)) throw CalqException.file(tokenizerJson, "no such file");
-        // DJL would otherwise look for (and try to download) its native library and caches under ~/.djl.ai;
-        // the bundled library is extracted from the jar, which needs no network.
-        System.setProperty("ai.djl.offline", "true");
-        Map<String, String> options = Map.of(
-                "addSpecialTokens", "false",
-                "truncation", "false",
-                "padding", "false",
-                "modelMaxLength", String.valueOf(Integer.MAX_VALUE));
         try {
-            return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, options), bosId, eosId, addBos, vocabSize);
+            return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, offlineOptions()), bosId, eosId, addBos, vocabSize);
         } catch (Exception | UnsatisfiedLinkError e) {
             throw CalqException.file(tokenizerJson, "cannot load Hugging Face tokenizer: " + e.getMessage());
         }
     }
 
+    /** A tokenizer.json given as text (rebuilt from elsewhere); {@code source} is the file named in errors. */
+    public static HfTokenizer fromJson(String tokenizerJson, Path source, int bosId, int eosId, boolean addBos, int vocabSize) {
+        try (InputStream in = new ByteArrayInputStream(tokenizerJson.getBytes(StandardCharsets.UTF_8))) {
+            return new HfTokenizer(HuggingFaceTokenizer.newInstance(in, offlineOptions()), bosId, eosId, addBos, vocabSize);
+        } catch (Exception | UnsatisfiedLinkError e) {
+            throw CalqException.file(source, "cannot build the Hugging Face tokenizer: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, String> offlineOptions() {
+        // DJL would otherwise look for (and try to download) its native library and caches under ~/.djl.ai;
+        // the bundled library is extracted from the jar, which needs no network.
+        System.setProperty("ai.djl.offline", "true");
+        return Map.of(
+                "addSpecialTokens", "false",
+                "truncation", "false",
+                "padding", "false",
+                "modelMaxLength", String.valueOf(Integer.MAX_VALUE));
+    }
+
     @Override
     public int[] encode(String text) {
-        long[] ids = hf.encode(text, false, false).getIds();
+        return toInts(hf.encode(text, false, false).getIds());
+    }
+
+    /** The ids with the special tokens tokenizer.json's post-processor adds (what {@code tokenizer.encode(text)} gives in Python). */
+    public int[] encodeWithPostProcessor(String text) {
+        return toInts(hf.encode(text, true, false).getIds());
+    }
+
+    private static int[] toInts(long[] ids) {
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) out[i] = Math.toIntExact(ids[i]);
         return out;

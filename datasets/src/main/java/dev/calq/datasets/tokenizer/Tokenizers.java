@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.GgufFile;
+import dev.calq.formats.gguf.GgufValue;
+import dev.calq.formats.gguf.llama.GgufByteLevelBpe;
 import dev.calq.formats.gguf.llama.GgufSentencePiece;
 import dev.calq.formats.tokenizer.SentencePieceModelFile;
 
@@ -83,11 +85,16 @@ public final class Tokenizers {
     }
 
     /**
-     * The SentencePiece tokenizer a GGUF file carries (tokenizer.ggml.model "llama"), with its bos/eos ids and
-     * add_bos_token; other tokenizer kinds fail with a hint to pass the original folder instead.
+     * The tokenizer a GGUF file carries: SentencePiece (tokenizer.ggml.model "llama") or byte-level BPE ("gpt2",
+     * rebuilt as a tokenizer.json for the tokenizers library), with its bos/eos ids and add_bos_token.
      */
-    public static SentencePieceTokenizer fromGguf(Path ggufFile) {
+    public static Tokenizer fromGguf(Path ggufFile) {
         try (GgufFile f = GgufFile.open(ggufFile)) {
+            GgufValue kind = f.get("tokenizer.ggml.model");
+            if (kind != null && "gpt2".equals(kind.value())) {
+                GgufByteLevelBpe bpe = GgufByteLevelBpe.read(f);
+                return HfTokenizer.fromJson(bpe.tokenizerJson(), ggufFile, bpe.bosId(), bpe.eosId(), bpe.addBos(), bpe.vocabSize());
+            }
             GgufSentencePiece sp = GgufSentencePiece.read(f);
             return new SentencePieceTokenizer(sp.model(), sp.model().bosId(), sp.model().eosId(), sp.addBos(),
                     ggufFile + ": tokenizer.ggml.tokens");

@@ -99,13 +99,27 @@ public final class GgufWriter implements AutoCloseable {
 
     /** Appends the next tensor's data; {@code name} and the byte count must match the declared order and size. */
     public void write(String name, MemorySegment data) {
+        write(name, sink -> sink.accept(data));
+    }
+
+    /**
+     * Appends the next tensor's data in parts: {@code body} hands consecutive byte ranges to the sink it is given,
+     * which must add up to the declared size (a large tensor is encoded and written a row block at a time).
+     */
+    public void write(String name, java.util.function.Consumer<java.util.function.Consumer<MemorySegment>> body) {
         if (finished) throw new IllegalStateException("already finished");
         if (next >= infos.size()) throw new IllegalStateException("all " + infos.size() + " tensors already written; extra: " + name);
         GgufTensorInfo t = infos.get(next);
         if (!t.name().equals(name)) throw new IllegalStateException("expected tensor " + t.name() + " next, got " + name);
-        if (data.byteSize() != t.byteSize())
-            throw new IllegalStateException(name + ": " + data.byteSize() + " bytes given, " + t.byteSize() + " expected for " + t);
-        writeFully(data.asByteBuffer());
+        long[] given = {0};
+        body.accept(part -> {
+            if (given[0] + part.byteSize() > t.byteSize())
+                throw new IllegalStateException(name + ": more than the " + t.byteSize() + " bytes expected for " + t);
+            writeFully(part.asByteBuffer());
+            given[0] += part.byteSize();
+        });
+        if (given[0] != t.byteSize())
+            throw new IllegalStateException(name + ": " + given[0] + " bytes given, " + t.byteSize() + " expected for " + t);
         long padded = Gguf.pad(t.byteSize(), alignment);
         if (padded > t.byteSize()) writeFully(ByteBuffer.allocate((int) (padded - t.byteSize())));
         next++;

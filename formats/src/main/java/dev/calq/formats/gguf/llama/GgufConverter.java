@@ -180,6 +180,17 @@ public final class GgufConverter {
         try (GgufWriter w = GgufWriter.create(out, overwrite, md, specs)) {
             for (Planned p : plan) {
                 Encoded given = encoded.get(p.ggufName());
+                if (given == null && p.generated() == null && p.ne().length == 2) {
+                    // A matrix: encoded and written a row block at a time from its mapped form.
+                    Tensor t = src.get(p.hfName());
+                    if (!t.dtype().isFloat()) throw notFloat(t, p);
+                    int ne0 = (int) p.ne()[0];
+                    w.write(p.ggufName(), sink -> RowBlockEncoder.encode(t, p.type(), ropeHeads(p.hfName(), cfg),
+                            importanceFor(imatrix, p, ne0), RowBlockEncoder.BLOCK_FLOATS, hfDir.toString(), sink));
+                    MappedPages.release(t.data());
+                    done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), p.type().rowBytes(ne0) * p.ne()[1]));
+                    continue;
+                }
                 byte[] bytes = given != null ? placed(given, p, cfg) : quantize(src, p, cfg, hfDir, imatrix);
                 w.write(p.ggufName(), MemorySegment.ofArray(bytes));
                 done.add(new ConvertedTensor(p.ggufName(), p.type(), p.ne(), bytes.length));
@@ -251,8 +262,12 @@ public final class GgufConverter {
         return imp;
     }
 
+    private static CalqException notFloat(Tensor t, Planned p) {
+        return new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+    }
+
     private static float[] load(Tensor t, Planned p, ModelConfig cfg, Path hfDir) {
-        if (!t.dtype().isFloat()) throw new CalqException(p.hfName() + ": " + t.dtype() + " weights cannot be converted (not a float type)");
+        if (!t.dtype().isFloat()) throw notFloat(t, p);
         dev.calq.formats.tensor.Finite.check(t, hfDir.toString());
         float[] data = t.toFloatArray();
         int heads = ropeHeads(p.hfName(), cfg);
@@ -302,21 +317,29 @@ public final class GgufConverter {
         return plan;
     }
 
-    /** Llama 3.x long-context rope: per-frequency divisors, stored as rope_freqs.weight by the converter. */
+    /**
+     * Llama 3.x long-context rope: per-frequency divisors, stored as rope_freqs.weight by the converter. Computed
+     * in float32 step by step as convert_hf_to_gguf.py's torch code is (an exponent tensor, {@code x / tensor} as a
+     * reciprocal times x), so the tensor's bytes match its; in double, the entries of the smoothed band differ in
+     * the last bit.
+     */
     static float[] llama3RopeFactors(ModelConfig cfg) {
         RopeScaling s = cfg.ropeScaling();
         int dim = cfg.headDim();
         float[] out = new float[dim / 2];
+        float factor = (float) s.factor(), low = (float) s.lowFreqFactor(), high = (float) s.highFreqFactor();
+        float context = (float) s.originalMaxPositionEmbeddings();
         double lowWavelen = s.originalMaxPositionEmbeddings() / s.lowFreqFactor();
         double highWavelen = s.originalMaxPositionEmbeddings() / s.highFreqFactor();
         for (int i = 0; i < out.length; i++) {
-            float freq = (float) (1.0 / Math.pow(cfg.ropeTheta(), (2.0 * i) / dim));
-            double wavelen = 2 * Math.PI / freq;
+            float exponent = (float) (2 * i) / (float) dim;
+            float freq = 1f / (float) Math.pow(cfg.ropeTheta(), exponent);
+            float wavelen = (1f / freq) * (float) (2 * Math.PI);
             if (wavelen < highWavelen) out[i] = 1f;
-            else if (wavelen > lowWavelen) out[i] = (float) s.factor();
+            else if (wavelen > lowWavelen) out[i] = factor;
             else {
-                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
-                out[i] = (float) (1 / ((1 - smooth) / s.factor() + smooth));
+                float smooth = ((1f / wavelen) * context - low) / (high - low);
+                out[i] = 1f / ((1f - smooth) / factor + smooth);
             }
         }
         return out;

@@ -8,6 +8,7 @@ import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.safetensors.SafetensorsModel;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -62,5 +63,31 @@ public final class GgufJob {
     /** The mix's chooser for this model and target; {@code hasImatrix} as the real run will have it. */
     public static MixChooser chooser(GgufConverter.Source model, Target target, boolean hasImatrix) {
         return GgufConverter.mixChooser(model, target.mix(), target.options(), hasImatrix);
+    }
+
+    /**
+     * {@code calq convert} and {@code quantize --format gguf --imatrix FILE}: the folder on disk to one GGUF file with
+     * the importance matrix read from {@code imatrixFile} (null: none), or with --dry-run the plan only; the summary
+     * goes to {@code out}.
+     */
+    public static void convert(Path hfDir, Target target, Path imatrixFile, boolean dryRun, boolean overwrite, PrintWriter out) {
+        if (dryRun) {
+            GgufReport.dryRun(hfDir, target, imatrixFile != null, out);
+            return;
+        }
+        AtomicOutput.checkTarget(target.output(), overwrite, hfDir, imatrixFile);
+        ImportanceMatrix im = imatrixFile == null ? null : ImportanceMatrix.read(imatrixFile);
+        long t0 = System.nanoTime();
+        GgufConverter.Result r = write(hfDir, target, im, overwrite);
+        GgufReport.printWritten(out, r, target.mix(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Writes every target from the open model, each with its summary on {@code out}. */
+    public static void writeAll(GgufConverter.Source model, List<Target> targets, ImportanceMatrix imatrix, boolean overwrite, PrintWriter out) {
+        for (Target t : targets) {
+            long t0 = System.nanoTime();
+            GgufConverter.Result r = write(model, t, imatrix, overwrite);
+            GgufReport.printWritten(out, r, t.mix(), (System.nanoTime() - t0) / 1e9);
+        }
     }
 }

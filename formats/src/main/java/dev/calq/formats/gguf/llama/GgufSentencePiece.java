@@ -25,8 +25,7 @@ public record GgufSentencePiece(SentencePieceModelFile model, boolean addBos) {
         if (kind == null) throw fail(f, "has no tokenizer (no tokenizer.ggml.model); pass the original model folder with --tokenizer DIR");
         String k = kind.value() instanceof String s ? s : String.valueOf(kind.value());
         if (!k.equals("llama"))
-            throw fail(f, "tokenizer.ggml.model is \"" + k + "\"" + (k.equals("gpt2") ? " (byte-level BPE)" : "")
-                    + ", which calq does not rebuild from GGUF metadata; pass the original model folder with --tokenizer DIR");
+            throw fail(f, "tokenizer.ggml.model is \"" + k + "\", not a SentencePiece vocabulary (\"llama\")");
         List<String> tokens = stringArray(f, "tokenizer.ggml.tokens");
         List<?> scores = array(f, "tokenizer.ggml.scores", tokens.size());
         List<?> types = array(f, "tokenizer.ggml.token_type", tokens.size());
@@ -49,7 +48,7 @@ public record GgufSentencePiece(SentencePieceModelFile model, boolean addBos) {
         return new GgufSentencePiece(model, bool(f, "tokenizer.ggml.add_bos_token", true));
     }
 
-    private static List<String> stringArray(GgufFile f, String key) {
+    static List<String> stringArray(GgufFile f, String key) {
         GgufValue v = f.get(key);
         if (v == null || !(v.value() instanceof GgufArray a) || a.elementType() != GgufValueType.STRING)
             throw fail(f, key + " is missing or not an array of strings");
@@ -57,7 +56,7 @@ public record GgufSentencePiece(SentencePieceModelFile model, boolean addBos) {
     }
 
     /** An optional numeric array that must have one entry per token. */
-    private static List<?> array(GgufFile f, String key, int n) {
+    static List<?> array(GgufFile f, String key, int n) {
         GgufValue v = f.get(key);
         if (v == null) return null;
         if (!(v.value() instanceof GgufArray a) || a.elementType() == GgufValueType.STRING || a.elementType() == GgufValueType.ARRAY
@@ -67,7 +66,7 @@ public record GgufSentencePiece(SentencePieceModelFile model, boolean addBos) {
         return a.items();
     }
 
-    private static int id(GgufFile f, String key, int fallback, int n) {
+    static int id(GgufFile f, String key, int fallback, int n) {
         GgufValue v = f.get(key);
         if (v == null) return fallback;
         if (!(v.value() instanceof Integer || v.value() instanceof Long)) throw fail(f, key + " is not an integer");
@@ -76,10 +75,10 @@ public record GgufSentencePiece(SentencePieceModelFile model, boolean addBos) {
         return (int) id;
     }
 
-    private static boolean bool(GgufFile f, String key, boolean fallback) {
+    static boolean bool(GgufFile f, String key, boolean fallback) {
         GgufValue v = f.get(key);
         return v != null && v.value() instanceof Boolean b ? b : fallback;
     }
 
-    private static CalqException fail(GgufFile f, String problem) { return CalqException.file(f.path(), problem); }
+    static CalqException fail(GgufFile f, String problem) { return CalqException.file(f.path(), problem); }
 }

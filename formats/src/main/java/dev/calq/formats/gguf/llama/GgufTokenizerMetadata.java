@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import dev.calq.formats.gguf.GgufValue;
 
 /**
@@ -25,11 +26,6 @@ final class GgufTokenizerMetadata {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** GGUF token types (the SentencePiece piece type numbers). */
     static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
-
-    // The pre-tokenizer split regexes of known tokenizer.json files and llama.cpp's name for each.
-    private static final Map<String, String> KNOWN_PRE = Map.of(
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "llama-bpe",
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "qwen2");
 
     private GgufTokenizerMetadata() {}
 
@@ -148,7 +144,7 @@ final class GgufTokenizerMetadata {
             else throw CalqException.file(file, "unknown merges format");
         }
         md.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
-        md.put("tokenizer.ggml.pre", GgufValue.string(preTokenizerName(tok)));
+        md.put("tokenizer.ggml.pre", GgufValue.string(preTokenizerName(file, tok)));
         md.put("tokenizer.ggml.tokens", GgufValue.strings(tokens));
         md.put("tokenizer.ggml.token_type", GgufValue.int32s(types));
         md.put("tokenizer.ggml.merges", GgufValue.strings(merges));
@@ -159,10 +155,31 @@ final class GgufTokenizerMetadata {
     private static String spaceEscaped(String s) { return s.replace(' ', '\u0120'); }
 
     /**
-     * llama.cpp names the pre-tokenizer by hashing the tokenizer's output on a probe text; calq recognises the
-     * known tokenizers by their split regex instead (Llama 3 "llama-bpe", Qwen2/3 "qwen2", plain GPT-2 byte-level
-     * "gpt-2") and writes "default" otherwise.
+     * llama.cpp's converter names the pre-tokenizer by hashing the tokenizer's output on a probe text; calq does the
+     * same through {@link PreTokenizerIdentifier}. When no identifier is on the class path or the hash is not a
+     * known one, the split regex decides (with a warning): Llama 3 "llama-bpe", Qwen2/3 "qwen2", plain GPT-2
+     * byte-level "gpt-2", else "default".
      */
+    static String preTokenizerName(Path tokenizerJson, JsonNode tok) {
+        Optional<PreTokenizerIdentifier> identifier = PreTokenizerIdentifier.find();
+        String why;
+        if (identifier.isEmpty()) {
+            why = "no pre-tokenizer identifier available";
+        } else {
+            try {
+                Optional<String> hashed = identifier.get().identify(tokenizerJson);
+                if (hashed.isPresent()) return hashed.get();
+                why = "the pre-tokenizer's probe hash is not one llama.cpp's converter knows";
+            } catch (CalqException e) { // a tokenizer.json the tokenizers library refuses: the regex can still decide
+                why = "cannot hash the probe text (" + e.getMessage() + ")";
+            }
+        }
+        String byPattern = preTokenizerName(tok);
+        System.err.println("warning: " + tokenizerJson + ": " + why + "; tokenizer.ggml.pre \"" + byPattern + "\" chosen from the split regex");
+        return byPattern;
+    }
+
+    /** The pattern rule: llama.cpp's name for a known split regex. */
     static String preTokenizerName(JsonNode tok) {
         JsonNode pre = tok.path("pre_tokenizer");
         List<JsonNode> parts = new ArrayList<>();
@@ -170,8 +187,8 @@ final class GgufTokenizerMetadata {
         else parts.add(pre);
         for (JsonNode p : parts) {
             if ("Split".equals(p.path("type").asText())) {
-                String name = KNOWN_PRE.get(p.path("pattern").path("Regex").asText());
-                if (name != null) return name;
+                Optional<String> name = BpePreTokenizer.nameForRegex(p.path("pattern").path("Regex").asText());
+                if (name.isPresent()) return name.get();
             }
         }
         if (parts.size() == 1 && "ByteLevel".equals(parts.getFirst().path("type").asText()) && parts.getFirst().path("use_regex").asBoolean(true))

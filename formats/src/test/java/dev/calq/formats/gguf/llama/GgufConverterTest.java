@@ -197,5 +197,10 @@ class GgufConverterTest {
         }
         assertEquals(1f, f[0]);
         assertEquals(8f, f[63]);
+        // the smoothed band bit for bit as convert_hf_to_gguf.py (llama.cpp 3f545becc, torch 2.13) writes it
+        float[] band = {0x1.351daap+0f, 0x1.8dac94p+0f, 0x1.035e3ap+1f, 0x1.58e65cp+1f, 0x1.d7959cp+1f, 0x1.50780cp+2f};
+        for (int i = 0; i < band.length; i++) assertEquals(band[i], f[29 + i], "factor " + (29 + i));
+        assertEquals(1f, f[28]);
+        assertEquals(8f, f[35]);
     }
 }

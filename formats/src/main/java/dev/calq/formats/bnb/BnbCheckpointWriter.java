@@ -1,9 +1,6 @@
-package dev.calq.gptq;
+package dev.calq.formats.bnb;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.calq.formats.bnb.Bnb4BitLayer;
-import dev.calq.formats.bnb.Bnb4BitTensors;
-import dev.calq.formats.bnb.BnbQuantizationConfig;
 import dev.calq.formats.quantized.QuantizedCheckpointWriter;
 import dev.calq.formats.tensor.DType;
 import dev.calq.formats.tensor.Tensor;

@@ -1,18 +1,17 @@
-package dev.calq.cli;
+package dev.calq.gptq;
 
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.formats.quantized.QuantizedLinear;
-import dev.calq.gptq.GptqMethod;
 import dev.calq.calibration.quant.Rtn;
 
 /** RTN needs no data: without --calibration every projection is rounded directly (no error table). */
-final class RtnWithoutCalibration {
+public final class RtnWithoutCalibration {
     private RtnWithoutCalibration() {}
 
-    static void quantizeAll(LlamaModel model, GridConfig cfg, GptqMethod sink) {
+    public static void quantizeAll(LlamaModel model, GridConfig cfg, GptqMethod sink) {
         for (int l = 0; l < model.numLayers(); l++)
             for (InputSite site : InputSite.values())
                 for (Projection p : site.projections()) {

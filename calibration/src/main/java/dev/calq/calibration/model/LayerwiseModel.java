@@ -1,8 +1,4 @@
-package dev.calq.calibration.runner;
-
-import dev.calq.calibration.model.InputSite;
-import dev.calq.calibration.model.LinearInputObserver;
-import dev.calq.calibration.model.Projection;
+package dev.calq.calibration.model;
 
 /** What the calibration runner needs of a model: embeddings, then one decoder layer at a time. */
 public interface LayerwiseModel {
@@ -39,6 +35,12 @@ public interface LayerwiseModel {
 
     /** Replaces a projection's weight (out x in float32) for every later forward pass. */
     void setWeight(int layer, Projection p, float[] weight);
+
+    /**
+     * Replaces a projection's weight with what {@code q} stands for (the same floats as {@code q.dequantize()}).
+     * Models that can read the packed codes directly keep no float32 copy; this default installs one.
+     */
+    default void setWeight(int layer, Projection p, dev.calq.formats.quantized.QuantizedLinear q) { setWeight(layer, p, q.dequantize()); }
 
     /** Float32 bytes of one decoder layer's weights when materialised (for the memory estimate). */
     long layerWeightBytes(int layer);

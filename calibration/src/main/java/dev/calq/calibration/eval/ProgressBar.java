@@ -1,19 +1,19 @@
-package dev.calq.cli;
+package dev.calq.calibration.eval;
 
 import java.io.PrintWriter;
 import java.util.Locale;
 
 /** A one-line progress bar on stderr, redrawn in place at most a few times a second. */
-final class ProgressBar {
+public final class ProgressBar {
     private static final int WIDTH = 30;
     private final PrintWriter out;
     private long lastDraw;
     private boolean drawn;
 
-    ProgressBar(PrintWriter out) { this.out = out; }
+    public ProgressBar(PrintWriter out) { this.out = out; }
 
     /** Redraws the bar for {@code done} of {@code total} with a status text; always draws the last step. */
-    void update(int done, int total, String status) {
+    public void update(int done, int total, String status) {
         long now = System.nanoTime();
         if (done < total && now - lastDraw < 250_000_000L) return;
         lastDraw = now;
@@ -25,7 +25,7 @@ final class ProgressBar {
     }
 
     /** Ends the bar's line so that later output starts on a fresh one. */
-    void finish() {
+    public void finish() {
         if (drawn) out.println();
         drawn = false;
     }

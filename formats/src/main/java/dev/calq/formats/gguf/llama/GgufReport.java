@@ -1,19 +1,18 @@
-package dev.calq.cli;
+package dev.calq.formats.gguf.llama;
 
-import dev.calq.formats.gguf.llama.GgufConverter;
-import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.mix.MixChooser;
+import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.safetensors.SafetensorsModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 
-/** What {@code convert} and {@code quantize --format gguf} share: the --dry-run report and the summary table. */
-final class GgufMixRun {
-    private GgufMixRun() {}
+/** What every GGUF job prints: the --dry-run report, the summary table and the line naming the file written. */
+public final class GgufReport {
+    private GgufReport() {}
 
     /** Prints llama-quantize's --dry-run view: tensor -> type, bits per weight and size, then the totals. */
-    static int dryRun(Path model, GgufJob.Target target, boolean hasImatrix, PrintWriter out) {
+    public static int dryRun(Path model, GgufJob.Target target, boolean hasImatrix, PrintWriter out) {
         Path output = target.output();
         GgufConverter.Result plan;
         MixChooser chooser;
@@ -45,7 +44,7 @@ final class GgufMixRun {
     }
 
     /** Tensors, weights, MiB and bits per weight per type, and the totals. */
-    static void printSummary(PrintWriter out, GgufConverter.Result r) {
+    public static void printSummary(PrintWriter out, GgufConverter.Result r) {
         java.util.Map<dev.calq.formats.gguf.quant.GgmlType, long[]> byType = new java.util.TreeMap<>(); // tensors, elements, bytes
         for (GgufConverter.ConvertedTensor t : r.tensors()) {
             long[] a = byType.computeIfAbsent(t.type(), k -> new long[3]);
@@ -62,5 +61,12 @@ final class GgufMixRun {
             out.printf("%-8s %8d %14d %12.2f %8.3f%n", e.getKey().name(), a[0], a[1], a[2] / 1048576.0, 8.0 * a[2] / a[1]);
         }
         out.printf("%-8s %8d %14d %12.2f %8.3f%n", "total", r.tensors().size(), elements, bytes / 1048576.0, 8.0 * bytes / elements);
+    }
+
+    /** The summary table, then the file written, its mix and size, and the seconds it took. */
+    public static void printWritten(PrintWriter out, GgufConverter.Result r, QuantMix mix, double secs) {
+        printSummary(out, r);
+        out.printf("wrote %s (%s, %.2f MiB) in %.1f s%n", r.output(), mix.name(), r.fileBytes() / 1048576.0, secs);
+        out.flush();
     }
 }

@@ -1,14 +1,10 @@
-package dev.calq.cli;
+package dev.calq.formats.bnb;
 
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
-import dev.calq.formats.bnb.Bnb4BitLayer;
-import dev.calq.formats.bnb.Bnb4BitType;
-import dev.calq.formats.bnb.BnbQuantizationConfig;
 import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.DType;
 import dev.calq.formats.tensor.TensorSource;
-import dev.calq.gptq.BnbCheckpointWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,17 +14,17 @@ import java.util.Map;
  * {@code quantize --format nf4}: layers rounded (RTN or GPTQ) onto the NF4/FP4 code table in blocks of 64 with absmax
  * scales become a pre-quantized bitsandbytes checkpoint.
  */
-final class BnbQuantize {
+public final class BnbQuantize {
     private BnbQuantize() {}
 
-    static Bnb4BitType type(String name) {
+    public static Bnb4BitType type(String name) {
         Bnb4BitType t = Bnb4BitType.of(name);
         if (t == null) throw new CalqException("--bnb-type " + name + " is not known (nf4 or fp4)");
         return t;
     }
 
     /** Writes the checkpoint; returns no warnings (kept for symmetry with the grid writers). */
-    static List<String> write(Path model, TensorSource source, Map<String, QuantizedLinear> quantized, Bnb4BitType type,
+    public static List<String> write(Path model, TensorSource source, Map<String, QuantizedLinear> quantized, Bnb4BitType type,
                               boolean doubleQuant, Path output, boolean overwrite) {
         Map<String, Bnb4BitLayer> layers = new LinkedHashMap<>();
         DType dtype = DType.BF16;

@@ -1,0 +1,90 @@
+package dev.calq.calibration.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.calq.calibration.model.LayerwiseModel;
+import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.model.Projection;
+import dev.calq.formats.quantized.QuantizedLinear;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QuantizedLayersTest {
+    /** Just the weights of a two-layer model whose projections are all 24 x 40 (40: not a multiple of the vector width). */
+    static final class Weights implements LayerwiseModel {
+        final Map<String, float[]> w = new HashMap<>();
+        @Override public int numLayers() { return 2; }
+        @Override public int hiddenSize() { return 40; }
+        @Override public float[] embed(int[] tokens) { throw new UnsupportedOperationException(); }
+        @Override public void runLayer(int layer, float[] hidden, int tokens, float[] out, LinearInputObserver observer) { throw new UnsupportedOperationException(); }
+        @Override public int outFeatures(Projection p) { return 24; }
+        @Override public int inFeatures(Projection p) { return 40; }
+        @Override public float[] weight(int layer, Projection p) { return w.get(p.weightName(layer)).clone(); }
+        @Override public void setWeight(int layer, Projection p, float[] weight) { w.put(p.weightName(layer), weight.clone()); }
+        @Override public long layerWeightBytes(int layer) { return 0; }
+        @Override public long activationBytes(int tokens) { return 0; }
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    @Test
+    void keepsPutsBackAndRestoresALayerExactly(@TempDir Path dir) throws Exception {
+        Random rnd = new Random(3);
+        Weights model = new Weights();
+        QuantizedLayers layers = new QuantizedLayers(model);
+        GridConfig grid = new GridConfig(3, 8, false, false);
+        GridConfig blocks = new GridConfig(4, 20, true, false);
+        CodebookGrid code = new CodebookGrid(new float[] {-1f, -0.5f, -0.2f, 0f, 0.1f, 0.3f, 0.6f, 1f, -0.8f, -0.1f, 0.2f, 0.4f, 0.5f, 0.7f, 0.9f, -0.3f});
+        Map<Projection, QuantizedLinear> kept = new LinkedHashMap<>();
+        for (Projection p : Projection.values()) {
+            float[] w = random(rnd, 24 * 40);
+            QuantizedLinear q = p == Projection.DOWN ? Rtn.quantize(p.weightName(1), w, 24, 40, blocks, code) : Rtn.quantize(p.weightName(1), w, 24, 40, grid);
+            layers.keep(1, p, q);
+            kept.put(p, q);
+            assertArrayEquals(q.dequantize(), model.weight(1, p), 0f, "the dequantized weight goes back into the model");
+        }
+        float[] extra = random(rnd, 40);
+        layers.save(1, dir, new QuantizedLayers.Extras(Map.of("model.layers.1.input_layernorm.weight", extra), Map.of("note", "a b\nc")));
+        assertTrue(Files.exists(dir.resolve(QuantizedLayers.FILE)));
+
+        Weights fresh = new Weights();
+        QuantizedLayers restored = new QuantizedLayers(fresh);
+        QuantizedLayers.Extras back = restored.load(1, dir);
+        assertEquals(7, restored.all().size());
+        for (Projection p : Projection.values()) {
+            QuantizedLinear a = kept.get(p), b = restored.all().get(p.weightName(1));
+            assertEquals(a.bits(), b.bits());
+            assertEquals(a.groupSize(), b.groupSize());
+            assertEquals(a.sym(), b.sym());
+            assertArrayEquals(a.codes(), b.codes());
+            assertArrayEquals(a.scales(), b.scales());
+            assertArrayEquals(a.zeros(), b.zeros());
+            assertArrayEquals(a.gIdx(), b.gIdx());
+            if (p == Projection.DOWN) assertArrayEquals(a.codebook(), b.codebook());
+            else assertNull(b.codebook());
+            assertArrayEquals(a.dequantize(), fresh.weight(1, p), 0f);
+        }
+        assertArrayEquals(extra, back.floats().get("model.layers.1.input_layernorm.weight"));
+        assertEquals(1, back.floats().size());
+        assertEquals(Map.of("note", "a b\nc"), back.notes());
+        assertNull(fresh.w.get(Projection.Q.weightName(0)), "layer 0 was never saved");
+
+        // Deterministic: the same layer saved again is the same bytes.
+        Path again = Files.createDirectory(dir.resolve("again"));
+        restored.save(1, again, back);
+        assertArrayEquals(Files.readAllBytes(dir.resolve(QuantizedLayers.FILE)), Files.readAllBytes(again.resolve(QuantizedLayers.FILE)));
+    }
+}

@@ -1,0 +1,74 @@
+package dev.calq.gptq;
+
+import dev.calq.calibration.model.LoadedModel;
+import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.runner.CalibrationPass;
+import dev.calq.calibration.runner.ImatrixGatherer;
+import dev.calq.calibration.runner.PassOptions;
+import dev.calq.datasets.CalibrationSampler;
+import dev.calq.datasets.tokenizer.Tokenizers;
+import dev.calq.formats.CalqException;
+import dev.calq.formats.gguf.llama.GgufConverter;
+import dev.calq.formats.gguf.llama.GgufReport;
+import dev.calq.formats.gguf.llama.LlamaTensorNames;
+import dev.calq.formats.gguf.mix.MixOptions;
+import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code quantize --method gptq --format gguf}: the mix's types chosen as llama-quantize chooses them, then GPTQ inside
+ * each projection's block type through the calibration runner; the other tensors (embeddings, output, F16
+ * fallbacks) are quantized as llama-quantize does, with the importance matrix from --imatrix or gathered from the
+ * calibration text first.
+ */
+public final class GgufGptqJob {
+    /**
+     * @param mix         the llama-quantize mix whose types GPTQ runs inside
+     * @param overrides   llama-quantize's per-tensor options
+     * @param imatrixFile an importance matrix to use (null: gathered from the calibration text first)
+     * @param config      damping, block size and true-sequential (act-order is refused)
+     */
+    public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config) {}
+
+    private GgufGptqJob() {}
+
+    public static void run(Options o, ImatrixGatherer imatrix, PrintStream log, PrintStream out) {
+        PassOptions pass = o.pass();
+        QuantMix mix = o.mix();
+        if (!mix.quantized()) throw new CalqException("--method gptq needs a quantized --type; " + mix + " stores floats");
+        if (!pass.calibration().given()) throw new CalqException("--method gptq --format gguf needs --calibration (the Hessians come from it)");
+        if (o.config().actOrder()) throw new CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
+        pass.requireHfFolder();
+        pass.checkOutput(pass.output(), o.imatrixFile());
+        if (pass.imatrixOutput() != null) pass.checkOutput(pass.imatrixOutput(), pass.output());
+        Map<String, GgmlType> types = GgufConverter.plannedTypes(pass.model(), GgufConverter.mixChooser(pass.model(), mix, o.overrides(), true));
+        GptqConfig cfg = o.config();
+        long start = System.nanoTime();
+        Map<String, GgufConverter.Encoded> encoded = new LinkedHashMap<>();
+        ImportanceMatrix im;
+        try (LoadedModel loaded = ModelLoader.load(pass.model())) {
+            im = o.imatrixFile() != null ? ImportanceMatrix.read(o.imatrixFile()) : imatrix.gather(loaded, pass.calibration(), log);
+            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(), log);
+            List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
+            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
+            CalibrationPass.run(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg,
+                    pass.imatrixOutput() != null ? imatrix : null, pass, log);
+            log.print(method.errorTable());
+            for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet())
+                encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));
+        }
+        GgufConverter.Result r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, o.overrides(), true), im,
+                pass.replace(), encoded);
+        pass.deleteCheckpoints();
+        log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", encoded.size(), r.tensors().size());
+        GgufReport.printWritten(new PrintWriter(out, true), r, mix, (System.nanoTime() - start) / 1e9);
+    }
+}

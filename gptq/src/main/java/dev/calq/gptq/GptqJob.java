@@ -1,0 +1,86 @@
+package dev.calq.gptq;
+
+import dev.calq.calibration.model.LlamaModel;
+import dev.calq.calibration.model.LoadedModel;
+import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.quant.CodebookGrid;
+import dev.calq.calibration.runner.CalibrationPass;
+import dev.calq.calibration.runner.ImatrixGatherer;
+import dev.calq.calibration.runner.PassOptions;
+import dev.calq.datasets.CalibrationSampler;
+import dev.calq.datasets.tokenizer.Tokenizers;
+import dev.calq.formats.bnb.Bnb4BitType;
+import dev.calq.formats.bnb.BnbQuantize;
+import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.formats.quantized.GridCheckpointFormat;
+import dev.calq.formats.safetensors.SafetensorsWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code calq quantize --method gptq|rtn} into a checkpoint: GPTQ or RTN layer by layer (RTN without calibration text
+ * rounds every projection directly), written as a GPTQ v1/v2 or compressed-tensors checkpoint, or onto the NF4/FP4
+ * code as a bitsandbytes one; GGUF files of the original weights beside it, with the pass's importance matrix.
+ */
+public final class GptqJob {
+    /**
+     * @param checkpoint the grid checkpoint layout (null with {@code bnb})
+     * @param bnb        bitsandbytes' 4-bit type for an NF4/FP4 checkpoint (null: a grid checkpoint); {@code config}'s grid is then 4-bit blocks of 64
+     * @param alsoGguf   GGUF files written beside the checkpoint
+     * @param formatName the output format as the command spells it, for the summary line
+     */
+    public record Options(PassOptions pass, GptqMethod.Algorithm algorithm, GptqConfig config, boolean compareRtn,
+                          GridCheckpointFormat checkpoint, Bnb4BitType bnb, boolean doubleQuant, List<GgufJob.Target> alsoGguf,
+                          String formatName) {}
+
+    private GptqJob() {}
+
+    /** {@code imatrix} gathers the pass's importance matrix for --imatrix-output and the GGUF files beside the checkpoint. */
+    public static void run(Options o, ImatrixGatherer imatrix, PrintStream log, PrintStream out) {
+        PassOptions pass = o.pass();
+        GptqConfig cfg = o.config();
+        String method = o.algorithm().name().toLowerCase(Locale.ROOT);
+        pass.checkOutputs(o.alsoGguf().stream().map(GgufJob.Target::output).toList());
+        pass.requireHfFolder();
+        long start = System.nanoTime();
+        try (LoadedModel loaded = ModelLoader.load(pass.model())) {
+            LlamaModel llama = loaded.model();
+            GptqMethod gptq = new GptqMethod(llama, cfg, o.algorithm(), o.compareRtn(), log);
+            if (o.bnb() != null) gptq.withGrid(new CodebookGrid(o.bnb().code()));
+            ImportanceMatrix im = null;
+            if (o.algorithm() == GptqMethod.Algorithm.RTN && !pass.calibration().given()) {
+                RtnWithoutCalibration.quantizeAll(llama, cfg.grid(), gptq);
+            } else {
+                List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
+                log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
+                boolean wantImatrix = pass.imatrixOutput() != null || !o.alsoGguf().isEmpty();
+                im = CalibrationPass.run(llama, samples, gptq, "gptq|" + cfg + "|" + o.algorithm() + "|" + o.compareRtn()
+                        + (o.bnb() != null ? "|" + o.bnb().jsonName() : ""), wantImatrix ? imatrix : null, pass, log);
+                log.print(gptq.errorTable());
+                log.println(gptq.phaseLine());
+            }
+            List<String> warnings = o.bnb() != null
+                    ? BnbQuantize.write(pass.model(), loaded.weights(), gptq.quantized(), o.bnb(), o.doubleQuant(), pass.output(), pass.replace())
+                    : o.checkpoint().write(pass.model(), loaded.weights(), gptq.quantized(), cfg.checkpointConfig(),
+                            SafetensorsWriter.DEFAULT_SHARD_BYTES, pass.output(), pass.replace());
+            for (String w : warnings) log.println("warning: " + w);
+            if (!o.alsoGguf().isEmpty()) {
+                // The GGUF files beside a checkpoint hold the original weights, quantized by the mix with this
+                // pass's importance matrix; GPTQ inside the block types needs its own pass (--format gguf).
+                log.println("note: --also-gguf after " + method + " writes the original weights (llama-quantize's rounding"
+                        + (im != null ? " with this run's importance matrix" : "") + "); for GPTQ inside the ggml block types run --method gptq --format gguf");
+                GgufJob.writeAll(loaded.ggufSource(loaded.weights()), o.alsoGguf(), im, pass.replace(), new PrintWriter(out, true));
+            }
+        }
+        pass.deleteCheckpoints();
+        double secs = (System.nanoTime() - start) / 1e9;
+        if (o.bnb() != null)
+            out.printf(Locale.ROOT, "wrote %s (%s, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", pass.output(), method, o.bnb().jsonName(),
+                    o.doubleQuant() ? "double-quantized absmax" : "float32 absmax", secs);
+        else out.printf(Locale.ROOT, "wrote %s (%s, %s format, %d-bit, group %d, %s) in %.1fs%n", pass.output(), method, o.formatName(),
+                cfg.bits(), cfg.groupSize(), cfg.sym() ? "symmetric" : "asymmetric", secs);
+    }
+}
