@@ -108,7 +108,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             if (gguf.target.given()) {
                 // a size target: the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md
                 // says why that proxy holds for GPTQ too), then GPTQ inside them
-                TargetQuantize.Chosen chosen = TargetQuantize.choose(model, output, calibration, gguf, passFlags.overwrite, log);
+                TargetQuantize.Chosen chosen = TargetQuantize.choose(model, output, calibration, gguf, passFlags.overwrite, false, log);
                 if (chosen.typesFile() == null) return 0;
                 types = chosen.choice().options();
             }

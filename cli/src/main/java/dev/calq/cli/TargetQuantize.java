@@ -25,7 +25,7 @@ final class TargetQuantize {
 
     static int run(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
         long t0 = System.nanoTime();
-        Chosen chosen = choose(model, output, calibration, gguf, overwrite, log);
+        Chosen chosen = choose(model, output, calibration, gguf, overwrite, true, log);
         if (chosen.typesFile() == null) return 0;
         SensitivityPass.Result s = chosen.sensitivity();
         PrintWriter out = new PrintWriter(System.out, true);
@@ -41,8 +41,10 @@ final class TargetQuantize {
      * The checks, the sensitivity (measured, or read back with --sensitivity), the type choice printed, the report
      * with --report and, unless --dry-run, the choice saved as a --tensor-type-file: what every method's size
      * target shares before it writes the file. In a dry run it prints the file's size and returns a null types file.
+     * {@code saveImatrix}: write the pass's importance matrix to --imatrix-output (a GPTQ run writes its own).
      */
-    static Chosen choose(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, PrintStream log) {
+    static Chosen choose(Path model, Path output, CalibrationOptions calibration, GgufOptions gguf, boolean overwrite, boolean saveImatrix,
+                         PrintStream log) {
         TargetOptions opts = gguf.target;
         TargetMix.Target target = TargetMix.Target.of(opts.targetSize, opts.targetBpw);
         if (!gguf.types.mixFlags.tensorTypes.isEmpty() || gguf.types.mixFlags.tensorTypeFile != null || gguf.types.mixFlags.pure
@@ -68,7 +70,7 @@ final class TargetQuantize {
                 s = SensitivityPass.run(loaded, calibration, gguf.types.imatrix, opts.sensitivity.candidates(), opts.sensitivity.gain(),
                         opts.sensitivity.probeChunks, opts.sensitivity.sampleRows, log);
             }
-            if (gguf.imatrixOutput != null && gguf.types.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
+            if (saveImatrix && gguf.imatrixOutput != null && gguf.types.imatrix == null) s.imatrix().write(gguf.imatrixOutput, false, overwrite);
         }
         TargetMix.Choice c = TargetMix.choose(model, output, base, s.table(), target);
         TargetMix.print(out, s.table(), c);
