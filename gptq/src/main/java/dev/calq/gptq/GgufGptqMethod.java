@@ -23,8 +23,8 @@ import java.util.function.Function;
 
 /**
  * GPTQ into GGUF block types as a calibration-runner method: Hessians gathered at each input site (true-sequential
- * stages as {@link GptqMethod}), then every projection whose type has a {@link dev.calq.formats.gguf.quant.BlockGrid}
- * quantized by {@link GgufGptqQuantizer} and its decoded weight put back into the model, so later sites and layers
+ * stages as {@link GptqMethod}), then every projection whose type GPTQ can run inside
+ * ({@link GgufGptqQuantizer#supports}: a {@link dev.calq.formats.gguf.quant.BlockGrid} or an IQ1-IQ3 codebook) quantized by {@link GgufGptqQuantizer} and its decoded weight put back into the model, so later sites and layers
  * see the quantized model. Projections the mix gives another type (F16 fallbacks) are left to the converter.
  */
 public final class GgufGptqMethod implements LayerMethod {
@@ -82,7 +82,7 @@ public final class GgufGptqMethod implements LayerMethod {
             for (Projection p : site.projections()) {
                 String name = p.weightName(layer);
                 GgmlType type = typeOf.apply(name);
-                if (type == null || !Quantizers.hasBlockGrid(type)) continue;
+                if (type == null || !GgufGptqQuantizer.supports(type)) continue;
                 if (inv == null) {
                     inv = InverseHessian.prepare("layer " + layer + " " + site, h, in, config);
                     if (inv.retries() > 0)

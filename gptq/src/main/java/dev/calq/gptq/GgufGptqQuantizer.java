@@ -19,7 +19,8 @@ import dev.calq.formats.quantized.ColumnEncoder;
  * what those bytes decode to.
  *
  * <p>The IQ4 types are a scalar codebook (each level is one weight), so a "group a grid point spans" is one column
- * and the loop is the same. Natural column order only: act-order's permutation would not form contiguous blocks
+ * and the loop is the same. The IQ1-IQ3 types, whose grid points span 4 or 8 columns, go through
+ * {@link PointColumnEncoder} (vector GPTQ: each group assigned jointly). Natural column order only: act-order's permutation would not form contiguous blocks
  * (see docs/algorithms.md).
  */
 public final class GgufGptqQuantizer {
@@ -40,18 +41,23 @@ public final class GgufGptqQuantizer {
             if (inv.perm()[p] != p) throw new CalqException(name + ": GPTQ inside ggml blocks quantizes columns in order; act-order is not supported");
         }
         if (importance != null && importance.length != in) throw new IllegalArgumentException(name + ": importance has " + importance.length + " columns for " + in);
-        BlockGrid grid;
-        try {
-            grid = Quantizers.blockGrid(type);
-        } catch (IllegalArgumentException e) {
-            throw new CalqException(name + ": " + e.getMessage());
-        }
+        if (!supports(type)) throw new CalqException(name + ": GPTQ cannot run inside ggml type " + type.ggmlName());
         int bs = type.blockSize();
         if (in % bs != 0) throw new CalqException(name + ": " + in + " columns are not a multiple of " + type.ggmlName() + "'s block of " + bs);
         Rtn.checkFinite(name, weight, in);
-        Encoder enc = new Encoder(grid, type, out, in, importance);
+        if (Quantizers.hasPointGrid(type)) {
+            PointColumnEncoder enc = new PointColumnEncoder(Quantizers.pointGrid(type), out, in, importance);
+            double loss = GptqQuantizer.quantize(weight, out, in, inv, bs, enc);
+            return new Result(type, enc.finish(), enc.dequantized(), loss);
+        }
+        Encoder enc = new Encoder(Quantizers.blockGrid(type), type, out, in, importance);
         double loss = GptqQuantizer.quantize(weight, out, in, inv, bs, enc);
         return new Result(type, enc.finish(), enc.deq, loss);
+    }
+
+    /** Whether GPTQ can run inside the type: a scalar {@link BlockGrid} type or an IQ1-IQ3 codebook type. */
+    public static boolean supports(GgmlType type) {
+        return Quantizers.hasBlockGrid(type) || Quantizers.hasPointGrid(type);
     }
 
     /** The ggml type as GPTQ's column encoder: per row, the current block's grid and levels. */

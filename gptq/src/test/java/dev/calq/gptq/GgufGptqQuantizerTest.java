@@ -16,12 +16,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class GgufGptqQuantizerTest {
-    private static final int OUT = 12;
-    private static final int IN = 512;
+    static final int OUT = 12;
+    static final int IN = 512;
     private static final GptqConfig CFG = GptqConfig.defaults();
 
-    private static final float[] W;
-    private static final double[] H;
+    static final float[] W;
+    static final double[] H;
 
     static {
         Random rnd = new Random(21);
@@ -30,7 +30,7 @@ class GgufGptqQuantizerTest {
     }
 
     /** tr(dW H dW^T) in double. */
-    private static double hessianError(float[] w, float[] q, int out, int in, double[] h) {
+    static double hessianError(float[] w, float[] q, int out, int in, double[] h) {
         double s = 0;
         double[] d = new double[in];
         for (int r = 0; r < out; r++) {
@@ -126,7 +126,7 @@ class GgufGptqQuantizerTest {
         return q;
     }
 
-    private static double[] invert(double[] a0, int n) {
+    static double[] invert(double[] a0, int n) {
         double[] a = a0.clone(), b = TestData.identity(n);
         for (int p = 0; p < n; p++) {
             double d = a[p * n + p];
@@ -147,7 +147,7 @@ class GgufGptqQuantizerTest {
     }
 
     /** U upper triangular with a = U^T U. */
-    private static double[] upperCholesky(double[] a, int n) {
+    static double[] upperCholesky(double[] a, int n) {
         double[] u = new double[n * n];
         for (int i = 0; i < n; i++) {
             double s = a[i * n + i];

@@ -19,6 +19,10 @@ package dev.calq.formats.quantized;
  *       encoder returns the value the stored weight will have with the block's fixed scales, and records its
  *       code; the loop propagates x - round(...) onto the later columns.</li>
  * </ol>
+ * The {@code w} handed to chooseScales is the loop's working array itself: when {@code round(r, p, x)} is called,
+ * positions [p, end of the batch) of row r hold their values updated by every column before p, so an encoder whose
+ * code spans several positions (a codebook point of 4 or 8 weights) may read the group's later positions at its
+ * first one, choose the group's code jointly, and return the chosen values for the rest of the group.
  * After the last column the loop calls {@link #finish()} once. An encoder that fixes its scales some other way
  * (GPTQ's static groups, one group per row) may ignore chooseScales. Calls to {@code round} for different rows come
  * from different threads at once and must only touch per-row state; chooseScales is never concurrent with round.

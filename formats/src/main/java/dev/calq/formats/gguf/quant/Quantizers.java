@@ -55,6 +55,22 @@ public final class Quantizers {
         throw new IllegalArgumentException("GPTQ cannot run inside ggml type " + type.ggmlName());
     }
 
+    /** The codebook of each IQ1-IQ3 type; its grid (and the search tables) are built on first use. */
+    private static final Map<GgmlType, IqGrid.Book> BOOKS = Map.of(GgmlType.IQ2_XXS, IqGrid.Book.IQ2XXS, GgmlType.IQ2_XS, IqGrid.Book.IQ2XS,
+            GgmlType.IQ2_S, IqGrid.Book.IQ2S, GgmlType.IQ3_XXS, IqGrid.Book.IQ3XXS, GgmlType.IQ3_S, IqGrid.Book.IQ3S,
+            GgmlType.IQ1_S, IqGrid.Book.IQ1S, GgmlType.IQ1_M, IqGrid.Book.IQ1S);
+    private static final Map<GgmlType, PointGrid> CODEBOOKS = new EnumMap<>(GgmlType.class);
+
+    /** Whether vector GPTQ can run inside this type (a codebook type whose grid points span several weights). */
+    public static boolean hasPointGrid(GgmlType type) { return BOOKS.containsKey(type); }
+
+    /** The header-choice / point-choice seam of a codebook type; throws IllegalArgumentException for other types. */
+    public static synchronized PointGrid pointGrid(GgmlType type) {
+        IqGrid.Book book = BOOKS.get(type);
+        if (book == null) throw new IllegalArgumentException("vector GPTQ cannot run inside ggml type " + type.ggmlName());
+        return CODEBOOKS.computeIfAbsent(type, t -> new IqPointGrid(t, (RowCodec) CODECS.get(t), book));
+    }
+
     /**
      * Quantizes {@code nrows} rows of {@code ne0} floats into {@code dst} at {@code dstOff}, rows spread over calq's
      * one thread pool ({@link Parallel}). {@code importance} is null or one weight per column (length ne0).
