@@ -10,6 +10,7 @@ import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.quantized.GridCheckpointFormat;
 import dev.calq.gptq.GgufGptqJob;
@@ -94,8 +95,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         for (String spec : gguf.alsoGguf) also.add(GgufJob.Target.parse(spec, gguf.types.mixFlags.options()));
         MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
         OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
-        if (gguf.types.imatrix != null && !(fmt == Format.gguf && m == Method.rtn))
-            throw new CalqException("--imatrix applies to --format gguf with --method rtn; a " + m + " run uses the importance matrix of its own calibration pass");
+        if (gguf.types.imatrix != null && !(fmt == Format.gguf && m != Method.awq))
+            throw new CalqException("--imatrix applies to --format gguf with --method rtn or gptq; a " + m + " run uses the importance matrix of its own calibration pass");
         if (gguf.types.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
         PassOptions pass = passFlags.options(model, output, calibration, gguf.imatrixOutput);
@@ -103,7 +104,15 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (fmt == Format.gguf && m == Method.gptq) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
             GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
-            GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), gguf.types.mixFlags.options(), gguf.types.imatrix, cfg,
+            MixOptions types = gguf.types.mixFlags.options();
+            if (gguf.target.given()) {
+                // a size target: the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md
+                // says why that proxy holds for GPTQ too), then GPTQ inside them
+                TargetQuantize.Chosen chosen = TargetQuantize.choose(model, output, calibration, gguf, passFlags.overwrite, false, log);
+                if (chosen.typesFile() == null) return 0;
+                types = chosen.choice().options();
+            }
+            GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), types, gguf.types.imatrix, cfg,
                     gptq.ggufScaleChoice()),
                     new LlamaImatrix(), log, out);
             return 0;

@@ -35,7 +35,7 @@ public final class SensitivityCommand implements Callable<Integer> {
         sensitivity.check();
         SensitivityPass.Result s;
         try (LoadedModel loaded = ModelLoader.load(model)) {
-            s = SensitivityPass.run(loaded, calibration, imatrix, sensitivity.candidates(), sensitivity.gain(), sensitivity.probeChunks, System.err);
+            s = SensitivityPass.run(loaded, calibration, imatrix, sensitivity.candidates(), sensitivity.gain(), sensitivity.probeChunks, sensitivity.sampleRows, System.err);
         }
         SensitivityReport.write(output, model, output.resolve("model.gguf"), s.table(), overwrite, System.out);
         return 0;

@@ -15,9 +15,13 @@ final class SensitivityOptions {
             description = "Type of the single-tensor substitutions that turn Hessian errors into KL divergence (default: ${DEFAULT-VALUE}).")
     String gainType;
 
-    @Option(names = "--probe-chunks", paramLabel = "N", defaultValue = "4",
+    @Option(names = "--probe-chunks", paramLabel = "N", defaultValue = "1",
             description = "Calibration chunks on which substitutions are measured end to end (default: ${DEFAULT-VALUE}).")
     int probeChunks;
+
+    @Option(names = "--sample-rows", paramLabel = "N", defaultValue = "64",
+            description = "Rows of each projection the trial quantizations estimate its error from: at least N and 1/16 of them, 16x that for token_embd and output; 0 quantizes every row (default: ${DEFAULT-VALUE}).")
+    int sampleRows;
 
     List<GgmlType> candidates() { return SensitivityPass.parseCandidates(candidateTypes); }
 
@@ -25,5 +29,6 @@ final class SensitivityOptions {
 
     void check() {
         if (probeChunks <= 0) throw new CalqException("--probe-chunks " + probeChunks + " must be positive");
+        if (sampleRows < 0) throw new CalqException("--sample-rows " + sampleRows + " must be 0 (every row) or positive");
     }
 }

@@ -31,7 +31,10 @@ final class SensitivityPass {
     /** The types tried by default: every K and IQ type from 2 to 8 bits that calq's codecs write. */
     static final String DEFAULT_CANDIDATES = "IQ2_XXS,IQ2_XS,IQ2_S,Q2_K,IQ3_XXS,IQ3_S,Q3_K,IQ4_XS,Q4_K,Q5_K,Q6_K,Q8_0";
 
-    record Result(SensitivityTable table, ImportanceMatrix imatrix, double passSeconds, double measureSeconds) {}
+    /** The table, the matrix its codecs used, and the wall and process CPU seconds of the pass and of the measurement. */
+    record Result(SensitivityTable table, ImportanceMatrix imatrix, double passSeconds, double measureSeconds, double passCpu, double measureCpu) {
+        static Result reused(SensitivityTable table, ImportanceMatrix imatrix) { return new Result(table, imatrix, 0, 0, 0, 0); }
+    }
 
     private SensitivityPass() {}
 
@@ -50,7 +53,7 @@ final class SensitivityPass {
     }
 
     static Result run(LoadedModel loaded, CalibrationOptions calibration, Path imatrixFile, List<GgmlType> candidates, GgmlType gainType,
-                      int probeChunks, PrintStream log) {
+                      int probeChunks, int sampleRows, PrintStream log) {
         if (!calibration.given()) throw new CalqException("a size target or sensitivity report needs --calibration (the layer Hessians come from it)");
         int ctx = calibration.seqlen;
         if (ctx < 4) throw new CalqException("--seqlen " + ctx + " is too small (at least 4)");
@@ -69,6 +72,7 @@ final class SensitivityPass {
         ImatrixObserver stats = imatrixFile == null ? new ImatrixObserver() : null;
         log.printf(Locale.ROOT, "sensitivity: Hessians%s over %d chunks of %d tokens%n", stats != null ? " and importance matrix" : "", chunks, ctx);
         long t0 = System.nanoTime();
+        double c0 = cpuSeconds();
         PerplexityEvaluator.evaluate(llama, tokens, tok.bosId(), PerplexityMethod.LLAMA, ctx, chunks, null, null, null,
                 (layer, site, x, n, dim) -> {
                     hessians.observe(layer, site, x, n, dim);
@@ -76,11 +80,20 @@ final class SensitivityPass {
                 });
         ImportanceMatrix im = imatrixFile != null ? ImportanceMatrix.read(imatrixFile)
                 : ImatrixCollection.toImportanceMatrix(stats, llama.numLayers(), chunks, ctx, List.of(calibration.calibration));
-        double pass = (System.nanoTime() - t0) / 1e9;
-        KlProbe probe = KlProbe.record(llama, tokens, tok.bosId(), ctx, probeChunks);
-        SensitivityTable table = SensitivityMeasurement.measure(llama, hessians, im, candidates, gainType, probe, log);
-        double measure = (System.nanoTime() - t0) / 1e9 - pass;
-        log.printf(Locale.ROOT, "sensitivity: calibration pass %.1fs, measurement %.1fs (%d probe positions)%n", pass, measure, probe.positions());
-        return new Result(table, im, pass, measure);
+        double pass = (System.nanoTime() - t0) / 1e9, passCpu = cpuSeconds() - c0;
+        long[] counts = new long[llama.vocabSize()];
+        for (int i = 0; i < chunks; i++) for (int t : PerplexityMethod.LLAMA.window(tokens, ctx, i, tok.bosId())) counts[t]++;
+        KlProbe probe = KlProbe.record(llama, tokens, tok.bosId(), ctx, probeChunks, SensitivityMeasurement.gainLayers(llama.numLayers()));
+        SensitivityTable table = SensitivityMeasurement.measure(llama, hessians, im, candidates, gainType, probe, counts, sampleRows, log);
+        double measure = (System.nanoTime() - t0) / 1e9 - pass, measureCpu = cpuSeconds() - c0 - passCpu;
+        log.printf(Locale.ROOT, "sensitivity: calibration pass %.1fs (CPU %.1fs), measurement %.1fs (CPU %.1fs, %.2fx the pass's; %d probe positions)%n",
+                pass, passCpu, measure, measureCpu, measureCpu / passCpu, probe.positions());
+        return new Result(table, im, pass, measure, passCpu, measureCpu);
+    }
+
+    /** CPU seconds of the whole process so far (every thread, GC included): on a shared machine a fairer measure than wall time. */
+    static double cpuSeconds() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() / 1e9 : Double.NaN;
     }
 }

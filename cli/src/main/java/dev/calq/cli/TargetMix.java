@@ -48,8 +48,8 @@ final class TargetMix {
         }
     }
 
-    /** The chosen types, the chooser that writes them, the converter's plan, and what was reached. */
-    record Choice(TypeAllocator.Allocation allocation, MixChooser chooser, GgufConverter.Result plan, double reached, double target) {}
+    /** The chosen types, as overrides on the base mix and the chooser that writes them, the converter's plan, and what was reached. */
+    record Choice(TypeAllocator.Allocation allocation, MixOptions options, MixChooser chooser, GgufConverter.Result plan, double reached, double target) {}
 
     /**
      * What a file holds besides the chosen tensors, from the converter's dry run of a mix: the other tensors' bytes
@@ -102,7 +102,8 @@ final class TargetMix {
         long budget = (long) Math.floor(want - b.fixedBytes() - (target.bySize() ? b.overhead() : 0));
         for (int attempt = 0; ; attempt++) {
             TypeAllocator.Allocation a = TypeAllocator.allocate(table.tensors(), budget);
-            MixChooser chooser = GgufConverter.mixChooser(model, base, new MixOptions(MixChooser.parseAll(overrides(a.types())), false, null, null), true);
+            MixOptions options = new MixOptions(MixChooser.parseAll(overrides(a.types())), false, null, null);
+            MixChooser chooser = GgufConverter.mixChooser(model, base, options, true);
             GgufConverter.Result plan = GgufConverter.dryRun(model, output, chooser);
             for (GgufConverter.ConvertedTensor t : plan.tensors()) {
                 GgmlType w = a.types().get(t.name());
@@ -113,7 +114,7 @@ final class TargetMix {
             for (GgufConverter.ConvertedTensor t : plan.tensors()) tensorBytes += t.bytes();
             double reached = target.bySize() ? plan.fileBytes() : 8.0 * tensorBytes / b.elements();
             double limit = target.bySize() ? target.fileBytes() : target.bitsPerWeight();
-            if (reached <= limit || attempt == 3) return new Choice(a, chooser, plan, reached, limit);
+            if (reached <= limit || attempt == 3) return new Choice(a, options, chooser, plan, reached, limit);
             double overBytes = target.bySize() ? reached - limit : (reached - limit) * b.elements() / 8.0;
             budget -= (long) Math.ceil(overBytes);
         }

@@ -45,10 +45,30 @@ class TargetSizeTest {
         List<String> csv = Files.readAllLines(report.resolve("sensitivity.csv"));
         assertEquals("tensor,kind,layer,rows,cols,type,bytes,bpw,hessian_error,relative_error,predicted_kl,gain", csv.getFirst());
         assertEquals(1 + 58 * 3, csv.stream().filter(l -> !l.startsWith("#")).count(), "58 tensors x 3 types");
-        assertEquals(1 + 7 * 3, csv.stream().filter(l -> l.startsWith("#")).count(), "7 kinds x 3 layers of substitutions");
+        assertEquals(1 + 7 * 3 + 2, csv.stream().filter(l -> l.startsWith("#")).count(), "7 kinds x 3 layers of substitutions, token_embd and output");
         byte[] png = Files.readAllBytes(report.resolve("heatmap.png"));
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
+    }
+
+    @Test
+    void gptqRunsInsideTheChosenTypes(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Path out = dir.resolve("g.gguf"), im = dir.resolve("g.imatrix");
+        long target = 30L << 20;
+        CliRun r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--method", "gptq", "--format", "gguf", "--calibration",
+                SharedData.calibrationText().toString(), "--nsamples", "1", "--seqlen", "64", "--candidate-types", TYPES, "--target-size", "30MiB",
+                "--imatrix-output", im.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        long size = Files.size(out);
+        assertTrue(size <= target && size >= 0.99 * target, size + " bytes for a target of " + target);
+        // the imatrix codecs with the same types: the same size, other bytes (GPTQ moved the projections' weights)
+        Path plain = dir.resolve("plain.gguf");
+        CliRun c = CliRun.of("convert", "--model", SharedData.tinyLlama().toString(), "--type", "Q4_K_M", "--imatrix", im.toString(),
+                "--tensor-type-file", dir.resolve("g.gguf.tensor-types.txt").toString(), "--output", plain.toString());
+        assertEquals(0, c.code(), c.err());
+        assertEquals(size, Files.size(plain));
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(plain)));
     }
 
     @Test

@@ -31,21 +31,26 @@ import java.util.TreeSet;
  *   the calibration pass, dW the codec's error. The KL divergence is taken as proportional to E, with a gain per
  *   projection kind measured by quantizing one tensor alone (to {@code gainType}) in the first, middle and last layer
  *   and comparing the whole model's KL divergence on the probe with E; layers between are interpolated geometrically.</li>
- *   <li>output and token_embd (no layer input Hessian is gathered for them; they are two tensors in any model): every
- *   candidate type measured end to end on the probe.</li>
+ *   <li>output: the same with the head's input Hessian on the probe's scored positions, and one substitution (the
+ *   head alone at {@code gainType}) for its gain.</li>
+ *   <li>token_embd: E = sum over the calibration tokens of ||dW[token]||^2 (the embedding's input is one-hot, so its
+ *   Hessian is the diagonal of token counts), with one end-to-end substitution for its gain. Tied embeddings take
+ *   the head's E, the substitution changing both.</li>
  * </ul>
+ * The trial quantizations are the cost: rows of one tensor are quantized independently by every ggml type, so E
+ * is estimated from an evenly spaced sample of rows ({@link RowSample}), scaled up to the whole tensor.
  * The model is left as it was.
  */
 public final class SensitivityMeasurement {
     private SensitivityMeasurement() {}
 
     public static SensitivityTable measure(LlamaModel model, HessianObserver hessians, ImportanceMatrix imatrix, List<GgmlType> candidates,
-                                           GgmlType gainType, KlProbe probe, PrintStream log) {
+                                           GgmlType gainType, KlProbe probe, long[] tokenCounts, int sampleRows, PrintStream log) {
         long start = System.nanoTime();
         int layers = model.numLayers();
         List<TensorSensitivity> tensors = new ArrayList<>();
         // Hessian errors of every projection and type, the gains come after
-        Map<String, float[]> weights = new LinkedHashMap<>();
+        Map<String, float[]> hessianOf = new LinkedHashMap<>();
         Map<String, List<TypeCost>> errors = new LinkedHashMap<>();
         for (int l = 0; l < layers; l++) {
             Map<InputSite, float[]> h = new EnumMap<>(InputSite.class);
@@ -53,34 +58,29 @@ public final class SensitivityMeasurement {
                 String name = LlamaTensorNames.toGguf(p.weightName(l));
                 int out = model.outFeatures(p), in = model.inFeatures(p);
                 float[] hf = h.computeIfAbsent(p.site(), s -> toFloat(hessians.hessian(layerOf(name), s)));
-                float[] w = model.weight(l, p);
-                double total = OutputError.absoluteOutputError(w, new float[w.length], out, in, hf);
-                List<TypeCost> costs = new ArrayList<>();
-                for (GgmlType t : usable(candidates, in, importance(imatrix, name) != null)) {
-                    float[] q = roundTrip(t, w, out, in, importance(imatrix, name));
-                    double e = OutputError.absoluteOutputError(w, q, out, in, hf);
-                    costs.add(new TypeCost(t, out * t.rowBytes(in), e, total > 0 ? e / total : 0, Double.NaN));
-                }
-                weights.put(name, w);
-                errors.put(name, costs);
+                hessianOf.put(name, hf);
+                errors.put(name, costs(name, model.weight(l, p), out, in, hf, null, imatrix, candidates, false, sampleRows));
             }
             log.printf(Locale.ROOT, "sensitivity: layer %d/%d, %d types per tensor%n", l + 1, layers, errors.get(LlamaTensorNames.toGguf(Projection.Q.weightName(l))).size());
         }
+        double trials = (System.nanoTime() - start) / 1e9;
 
         List<GainPoint> points = new ArrayList<>();
-        TreeSet<Integer> gainLayers = new TreeSet<>(List.of(0, layers / 2, layers - 1));
+        TreeSet<Integer> gainLayers = gainLayers(layers);
         for (Projection p : Projection.values()) {
             for (int l : gainLayers) {
                 String name = LlamaTensorNames.toGguf(p.weightName(l));
-                TypeCost c = pick(errors.get(name), gainType);
-                float[] w = weights.get(name);
+                GgmlType type = pick(errors.get(name), gainType).type();
+                float[] w = model.weight(l, p);
                 int out = model.outFeatures(p), in = model.inFeatures(p);
-                model.setWeight(l, p, roundTrip(c.type(), w, out, in, importance(imatrix, name)));
-                double kl = probe.kl(model);
+                float[] q = roundTrip(type, w, out, in, importance(imatrix, name));
+                double e = OutputError.absoluteOutputError(w, q, out, in, hessianOf.get(name));
+                model.setWeight(l, p, q);
+                double kl = probe.kl(model, l);
                 model.setWeight(l, p, w);
-                GainPoint gp = new GainPoint(name, kindOf(name), l, c.type(), c.hessianError(), kl);
+                GainPoint gp = new GainPoint(name, kindOf(name), l, type, e, kl);
                 points.add(gp);
-                log.printf(Locale.ROOT, "sensitivity: %s alone at %s: E %.4g, KL %.5f, gain %.4g%n", name, c.type().name(), c.hessianError(), kl, gp.gain());
+                log.printf(Locale.ROOT, "sensitivity: %s alone at %s: E %.4g, KL %.5f, gain %.4g%n", name, type.name(), e, kl, gp.gain());
             }
         }
         for (int l = 0; l < layers; l++) {
@@ -92,9 +92,37 @@ public final class SensitivityMeasurement {
         tensors = withGains(tensors, points);
 
         boolean tied = model.lmHead().weight() == model.embeddings();
-        tensors.add(0, measureEmbeddings(model, imatrix, candidates, probe, tied, log));
-        if (!tied) tensors.add(measureOutput(model, imatrix, candidates, probe, log));
-        return new SensitivityTable(tensors, points, probe.positions(), (System.nanoTime() - start) / 1e9);
+        tensors.add(0, measureEmbeddings(model, imatrix, candidates, gainType, probe, tokenCounts, tied, sampleRows, points, log));
+        if (!tied) tensors.add(measureOutput(model, imatrix, candidates, gainType, probe, sampleRows, points, log));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        log.printf(Locale.ROOT, "sensitivity: trial quantizations of the projections %.1fs, substitutions and the two large tensors %.1fs%n", trials, seconds - trials);
+        return new SensitivityTable(tensors, points, probe.positions(), seconds);
+    }
+
+    /** The layers whose substitutions set the gains: first, middle, last. The probe keeps their inputs. */
+    public static TreeSet<Integer> gainLayers(int layers) { return new TreeSet<>(List.of(0, layers / 2, layers - 1)); }
+
+    /**
+     * Every usable type's cost for one tensor [out x in]: E = sum over sampled rows r of dw_r H dw_r^T (scaled to all
+     * rows), with {@code h} the input Hessian, or with {@code rowWeight[r]} ||dw_r||^2 when {@code h} is null.
+     * {@code large}: token_embd or output, which sample 16 times the rows (they hold most of a small model's weights)
+     * and take the types llama-quantize allows there.
+     */
+    static List<TypeCost> costs(String name, float[] w, int out, int in, float[] h, double[] rowWeight, ImportanceMatrix imatrix,
+                                List<GgmlType> candidates, boolean large, int sampleRows) {
+        float[] imp = importance(imatrix, name);
+        int minRows = large && sampleRows > 0 ? Math.multiplyExact(sampleRows, 16) : sampleRows;
+        RowSample sample = h != null ? RowSample.even(out, minRows) : RowSample.weighted(rowWeight, minRows);
+        float[] ws = sample.rows(w, in);
+        int n = sample.size();
+        double total = h != null ? OutputError.absoluteOutputError(ws, new float[ws.length], n, in, h) : sample.weightedSquares(ws, null, in);
+        List<TypeCost> costs = new ArrayList<>();
+        for (GgmlType t : large ? usableEndToEnd(candidates, in, imp != null) : usable(candidates, in, imp != null)) {
+            float[] q = roundTrip(t, ws, n, in, imp);
+            double e = h != null ? OutputError.absoluteOutputError(ws, q, n, in, h) : sample.weightedSquares(ws, q, in);
+            costs.add(new TypeCost(t, out * t.rowBytes(in), e * sample.scale(), total > 0 ? e / total : 0, Double.NaN));
+        }
+        return costs;
     }
 
     /**
@@ -120,43 +148,59 @@ public final class SensitivityMeasurement {
         return out;
     }
 
-    private static TensorSensitivity measureOutput(LlamaModel model, ImportanceMatrix imatrix, List<GgmlType> candidates, KlProbe probe, PrintStream log) {
+    private static TensorSensitivity measureOutput(LlamaModel model, ImportanceMatrix imatrix, List<GgmlType> candidates, GgmlType gainType,
+                                                   KlProbe probe, int sampleRows, List<GainPoint> points, PrintStream log) {
         Linear head = model.lmHead();
         Tensor original = head.weight();
         float[] w = original.toFloatArray();
         int out = head.outFeatures(), in = head.inFeatures();
         String name = "output.weight";
-        float[] imp = importance(imatrix, name);
-        List<TypeCost> costs = new ArrayList<>();
-        for (GgmlType t : usableEndToEnd(candidates, in, imp != null)) {
-            head.setWeight(roundTrip(t, w, out, in, imp));
-            double kl = probe.kl(model);
-            costs.add(new TypeCost(t, out * t.rowBytes(in), Double.NaN, Double.NaN, kl));
-            log.printf(Locale.ROOT, "sensitivity: %s at %s: KL %.5f%n", name, t.name(), kl);
-        }
+        float[] h = probe.headHessian();
+        List<TypeCost> costs = costs(name, w, out, in, h, null, imatrix, candidates, true, sampleRows);
+        TypeCost at = pick(costs, gainType);
+        GgmlType type = at.type();
+        float[] q = roundTrip(type, w, out, in, importance(imatrix, name));
+        head.setWeight(q);
+        double kl = probe.kl(model, model.numLayers());
         head.setWeight(original);
-        return new TensorSensitivity(name, "output", -1, out, in, Double.NaN, sorted(costs));
+        return calibrated(name, "output", out, in, costs, new GainPoint(name, "output", -1, type, at.hessianError(), kl), points, log);
     }
 
-    private static TensorSensitivity measureEmbeddings(LlamaModel model, ImportanceMatrix imatrix, List<GgmlType> candidates, KlProbe probe,
-                                                       boolean tied, PrintStream log) {
+    private static TensorSensitivity measureEmbeddings(LlamaModel model, ImportanceMatrix imatrix, List<GgmlType> candidates, GgmlType gainType,
+                                                       KlProbe probe, long[] tokenCounts, boolean tied, int sampleRows, List<GainPoint> points,
+                                                       PrintStream log) {
         Tensor original = model.embeddings();
         float[] w = original.toFloatArray();
         int rows = (int) original.dim(0), cols = (int) original.dim(1);
         String name = "token_embd.weight";
-        float[] imp = importance(imatrix, name);
-        List<TypeCost> costs = new ArrayList<>();
-        for (GgmlType t : usableEndToEnd(candidates, cols, imp != null)) {
-            Tensor q = Tensor.ofFloats(original.name(), roundTrip(t, w, rows, cols, imp), rows, cols);
-            model.setEmbeddings(q);
-            if (tied) model.lmHead().setWeight(q);
-            double kl = probe.kl(model);
-            costs.add(new TypeCost(t, rows * t.rowBytes(cols), Double.NaN, Double.NaN, kl));
-            log.printf(Locale.ROOT, "sensitivity: %s at %s: KL %.5f%n", name, t.name(), kl);
-        }
+        if (tokenCounts.length != rows) throw new IllegalArgumentException("token counts of " + tokenCounts.length + " for " + rows + " embedding rows");
+        double[] counts = new double[rows];
+        for (int i = 0; i < rows; i++) counts[i] = tokenCounts[i];
+        float[] h = tied ? probe.headHessian() : null;
+        List<TypeCost> costs = costs(name, w, rows, cols, h, counts, imatrix, candidates, true, sampleRows);
+        TypeCost at = pick(costs, gainType);
+        GgmlType type = at.type();
+        float[] qw = roundTrip(type, w, rows, cols, importance(imatrix, name));
+        Tensor q = Tensor.ofFloats(original.name(), qw, rows, cols);
+        model.setEmbeddings(q);
+        if (tied) model.lmHead().setWeight(q);
+        double kl = probe.kl(model);
         model.setEmbeddings(original);
         if (tied) model.lmHead().setWeight(original);
-        return new TensorSensitivity(name, "token_embd", -1, rows, cols, Double.NaN, sorted(costs));
+        return calibrated(name, "token_embd", rows, cols, costs, new GainPoint(name, "token_embd", -1, type, at.hessianError(), kl), points, log);
+    }
+
+    /**
+     * A large tensor's costs with predicted KL = gain x E, the gain from its one substitution (which joins the
+     * points) against the same row-sampled estimate of E, so the prediction at the substituted type is the measurement.
+     */
+    private static TensorSensitivity calibrated(String name, String kind, int rows, int cols, List<TypeCost> costs, GainPoint gp,
+                                                List<GainPoint> points, PrintStream log) {
+        points.add(gp);
+        log.printf(Locale.ROOT, "sensitivity: %s alone at %s: E %.4g, KL %.5f, gain %.4g%n", name, gp.type().name(), gp.hessianError(), gp.measuredKl(), gp.gain());
+        List<TypeCost> out = new ArrayList<>();
+        for (TypeCost c : costs) out.add(new TypeCost(c.type(), c.bytes(), c.hessianError(), c.relativeError(), gp.gain() * c.hessianError()));
+        return new TensorSensitivity(name, kind, -1, rows, cols, gp.gain(), sorted(out));
     }
 
     /** The candidates a projection can take: a codec, whole blocks per row, and importance where the type requires it. */
