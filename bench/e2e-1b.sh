@@ -59,7 +59,7 @@ if has eval; then
   if llama llama-perplexity; then
     run "llama-perplexity F16 ($EVAL_CHUNKS x 512, 2 threads)" $((EVAL_CHUNKS * 512)) \
       "$LLAMA/llama-perplexity" -m "$OUT/f16.gguf" -f "$WIKI" -c 512 --chunks "$EVAL_CHUNKS" -t 2
-    notes+=("llama-perplexity: $(grep -o '[0-9.]* seconds per pass' "$OUT/stderr" | head -1 || true) (one pass = one 512-token chunk; tokens/s = 512 / that)")
+    notes+=("llama-perplexity: $(grep -o '[0-9.]* seconds per pass' "$OUT/stderr" | head -1 || true) (one pass = one batch: n_seq = 2048 / 512 = 4 chunks at the default -b 2048, so tokens/s = 2048 / that; see its n_seq line)")
     echo "${notes[-1]}" >&2
   fi
 fi
