@@ -3,7 +3,6 @@ package dev.calq.bench;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.gguf.quant.Quantizers;
 import java.lang.foreign.MemorySegment;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -45,11 +44,9 @@ public class QuantizeBenchmark {
     @Setup
     public void setup() {
         ggmlType = GgmlType.valueOf(type);
-        Random r = new Random(42);
-        weights = new float[ROWS * COLS];
-        for (int i = 0; i < weights.length; i++) weights[i] = (float) (0.02 * r.nextGaussian());
-        importance = new float[COLS];
-        for (int j = 0; j < COLS; j++) importance[j] = (float) Math.exp(r.nextGaussian());
+        RandomRows rows = RandomRows.of(42, ROWS, COLS);
+        weights = rows.weights();
+        importance = rows.importance();
         out = MemorySegment.ofArray(new byte[Math.toIntExact(ROWS * ggmlType.rowBytes(COLS))]);
     }
 

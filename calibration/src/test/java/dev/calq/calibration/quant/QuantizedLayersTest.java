@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class QuantizedLayersTest {
-    /** Just the weights of a two-layer model whose projections are all 24 x 40 (40: not a multiple of the vector width). */
+    /**
+     * Just the weights of a two-layer model whose projections are all 24 x 40 (40: not a multiple of the vector width).
+     * The accumulator only reads shapes and writes weights back, so the forward pass is deliberately absent.
+     */
     static final class Weights implements LayerwiseModel {
         final Map<String, float[]> w = new HashMap<>();
         @Override public int numLayers() { return 2; }
