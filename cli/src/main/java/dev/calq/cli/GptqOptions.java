@@ -4,6 +4,7 @@ import dev.calq.calibration.quant.GridConfig;
 import dev.calq.formats.CalqException;
 import dev.calq.gptq.GgufGptqQuantizer;
 import dev.calq.gptq.GptqConfig;
+import dev.calq.gptq.GptqTarget;
 import picocli.CommandLine.Option;
 
 /** GPTQ's own options on top of the grid; AWQ and RTN never see them. */
@@ -31,6 +32,31 @@ final class GptqOptions {
             description = "--method gptq --format gguf: each block's scales by the type's search with the Hessian's diagonal (diagonal), "
                     + "or the candidate of that search with the smallest GPTQ loss over the block (hessian) (default: ${DEFAULT-VALUE}).")
     String ggufScales;
+
+    @Option(names = "--gptq-target", defaultValue = "fp-inputs",
+            description = "--method gptq --format gguf: fit each projection on the full-precision model's inputs (fp-inputs), on the quantized "
+                    + "model's (quantized-inputs), or fit the quantized model's inputs to the full-precision model's outputs (full-precision) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String gptqTarget;
+
+    @Option(names = "--gptq-target-shrink", defaultValue = "1",
+            description = "--gptq-target full-precision: the fraction of the weight shift applied, 0 to 2 (default: ${DEFAULT-VALUE}).")
+    double gptqTargetShrink;
+
+    @Option(names = "--gptq-embedding", defaultValue = "original",
+            description = "--method gptq --format gguf: start the quantized model's calibration stream from the original token embedding "
+                    + "(original) or from token_embd as the file stores it (stored) (default: ${DEFAULT-VALUE}).")
+    String gptqEmbedding;
+
+    /** --gptq-target, --gptq-target-shrink and --gptq-embedding as the job's target. */
+    GptqTarget ggufTarget() {
+        boolean stored = switch (gptqEmbedding) {
+            case "original" -> false;
+            case "stored" -> true;
+            default -> throw new CalqException("--gptq-embedding " + gptqEmbedding + ": expected original or stored");
+        };
+        return new GptqTarget(GptqTarget.Fit.parse(gptqTarget), gptqTargetShrink, stored);
+    }
 
     /** --gguf-scales as the quantizer's choice. */
     GgufGptqQuantizer.ScaleChoice ggufScaleChoice() {

@@ -113,7 +113,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 types = chosen.choice().options();
             }
             GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), types, gguf.types.imatrix, cfg,
-                    gptq.ggufScaleChoice()),
+                    gptq.ggufScaleChoice(), gptq.ggufTarget()),
                     new LlamaImatrix(), log, out);
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.calq.gptq;
 
+import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
 import dev.calq.calibration.runner.CalibrationPass;
@@ -14,6 +15,7 @@ import dev.calq.formats.gguf.llama.LlamaTensorNames;
 import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -36,9 +38,15 @@ public final class GgufGptqJob {
      * @param imatrixFile an importance matrix to use (null: gathered from the calibration text first)
      * @param config      damping, block size and true-sequential (act-order is refused)
      * @param scales      how each block's scales are chosen (and whether a K-type token_embd gets the weighted search)
+     * @param target      what each projection is fitted to, and where the quantized stream starts
      */
     public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
-                          GgufGptqQuantizer.ScaleChoice scales) {}
+                          GgufGptqQuantizer.ScaleChoice scales, GptqTarget target) {
+        public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
+                       GgufGptqQuantizer.ScaleChoice scales) {
+            this(pass, mix, overrides, imatrixFile, config, scales, GptqTarget.FP_INPUTS);
+        }
+    }
 
     private GgufGptqJob() {}
 
@@ -59,11 +67,28 @@ public final class GgufGptqJob {
         try (LoadedModel loaded = ModelLoader.load(pass.model())) {
             im = o.imatrixFile() != null ? ImportanceMatrix.read(o.imatrixFile()) : imatrix.gather(loaded, pass.calibration(), log);
             if (o.scales() == GgufGptqQuantizer.ScaleChoice.HESSIAN) im = withUniformEmbedding(im, types, loaded.model().hiddenSize());
-            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(),
-                    o.scales(), log);
+            LlamaModel llama = loaded.model();
+            GptqTarget target = o.target();
+            float[] storedEmbedding = null;
+            if (target.storedEmbedding()) {
+                GgufConverter.Encoded e = storedEmbedding(llama, types, im);
+                if (e == null) {
+                    log.println("token_embd is not block-quantized in this mix: the quantized stream starts from the original embedding");
+                    target = new GptqTarget(target.fit(), target.shrink(), false);
+                } else {
+                    // written as encoded here, so the file holds exactly the embedding the calibration stream started from
+                    encoded.put(EMBEDDING, e);
+                    storedEmbedding = Quantizers.dequantize(e.type(), e.bytes(), llama.vocabSize(), llama.hiddenSize());
+                }
+            }
+            GgufGptqMethod method = new GgufGptqMethod(llama, hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(),
+                    o.scales(), log).withTarget(target, storedEmbedding);
             List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
-            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            CalibrationPass.run(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales(),
+            log.printf(Locale.ROOT, "calibration: %d samples of %d tokens; GPTQ target %s%n", samples.size(), samples.getFirst().length, target);
+            // fp-inputs: the runner reads an unquantized copy of the model, so every Hessian is the full-precision model's.
+            LlamaModel runnerModel = target.runsQuantizedModel() ? llama : loaded.model();
+            String targetKey = target.equals(GptqTarget.FP_INPUTS) ? "" : "|" + target;
+            CalibrationPass.run(runnerModel, samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales() + targetKey,
                     pass.imatrixOutput() != null ? imatrix : null, pass, log);
             log.print(method.errorTable());
             for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet())
@@ -72,8 +97,21 @@ public final class GgufGptqJob {
         GgufConverter.Result r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, o.overrides(), true), im,
                 pass.replace(), encoded);
         pass.deleteCheckpoints();
-        log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", encoded.size(), r.tensors().size());
+        log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", encoded.size() - (encoded.containsKey(EMBEDDING) ? 1 : 0), r.tensors().size());
         GgufReport.printWritten(new PrintWriter(out, true), r, mix, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static final String EMBEDDING = LlamaTensorNames.toGguf(dev.calq.formats.model.WeightRole.EMBEDDING, -1);
+
+    /**
+     * token_embd encoded as the writer would encode it (its planned type, the importance matrix's entry if any, the
+     * type's own search), or null when its type is not a block type.
+     */
+    static GgufConverter.Encoded storedEmbedding(LlamaModel model, Map<String, GgmlType> types, ImportanceMatrix im) {
+        GgmlType t = types.get(EMBEDDING);
+        if (t == null || t.blockSize() <= 1 || !Quantizers.supports(t)) return null;
+        float[] data = model.embeddings().toFloatArray();
+        return new GgufConverter.Encoded(t, Quantizers.quantize(t, data, model.vocabSize(), model.hiddenSize(), im.importance(EMBEDDING)));
     }
 
     /**

@@ -42,6 +42,9 @@ public final class GgufGptqMethod implements LayerMethod {
     private final HessianObserver hessians = new HessianObserver();
     private final Map<String, GgufGptqQuantizer.Result> encoded = new LinkedHashMap<>();
     private final List<LayerError> errors = new ArrayList<>();
+    private final Map<String, InputShiftAccumulator> shifts = new java.util.concurrent.ConcurrentHashMap<>();
+    private GptqTarget target = GptqTarget.FP_INPUTS;
+    private float[] storedEmbedding;
 
     /**
      * {@code typeOf} gives the ggml type of a projection by Hugging Face weight name (null: not quantized here);
@@ -61,6 +64,42 @@ public final class GgufGptqMethod implements LayerMethod {
         this.config = config;
         this.trueSequential = trueSequential;
         this.log = log;
+    }
+
+    /**
+     * Fits each projection as {@code target} says; {@code embedding} ([vocab x hidden], the token embedding as the
+     * file stores it, decoded) is where the quantized stream starts when the target asks for the stored embedding.
+     */
+    public GgufGptqMethod withTarget(GptqTarget target, float[] embedding) {
+        if (target.storedEmbedding() && embedding == null) throw new IllegalArgumentException("the stored embedding is missing");
+        this.target = target;
+        this.storedEmbedding = target.storedEmbedding() ? embedding : null;
+        return this;
+    }
+
+    private boolean fullPrecision() { return target.fit() == GptqTarget.Fit.FULL_PRECISION; }
+
+    @Override public boolean wantsFullPrecisionInputs() { return fullPrecision(); }
+
+    @Override
+    public dev.calq.calibration.model.PairedInputObserver pairedObserver(int layer, Set<InputSite> stage) {
+        if (!fullPrecision()) return null;
+        return (l, site, full, quantized, tokens, dim) -> {
+            if (!stage.contains(site)) return;
+            InputShiftAccumulator acc = shifts.computeIfAbsent(l + " " + site, k -> new InputShiftAccumulator("layer " + k, dim));
+            synchronized (acc) {
+                acc.add(full, quantized, tokens, dim);
+            }
+        };
+    }
+
+    @Override
+    public float[] quantizedEmbedding(int[] tokens) {
+        if (storedEmbedding == null) return null;
+        int h = model.hiddenSize();
+        float[] out = new float[tokens.length * h];
+        for (int t = 0; t < tokens.length; t++) System.arraycopy(storedEmbedding, tokens[t] * h, out, t * h, h);
+        return out;
     }
 
     @Override
@@ -84,6 +123,10 @@ public final class GgufGptqMethod implements LayerMethod {
         for (InputSite site : stage) {
             double[] h = hessians.hessian(layer, site);
             hessians.release(layer, site);
+            InputShiftAccumulator shift = fullPrecision() ? shifts.remove(layer + " " + site) : null;
+            if (fullPrecision() && shift == null)
+                throw new dev.calq.formats.CalqException("layer " + layer + " " + site + ": no full-precision input was observed");
+            double[] delta = shift != null ? shift.delta() : null;
             int in = model.inFeatures(site.projections().getFirst());
             InverseHessian inv = null;
             float[] importance = GgufGptqQuantizer.diagonal(h, in);
@@ -98,9 +141,12 @@ public final class GgufGptqMethod implements LayerMethod {
                 }
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, w, out, in, inv, importance, type, scaleChoice);
+                // Against the full-precision model: GPTQ on the shifted weight (InputShift), the same H and loop.
+                float[] fit = delta != null ? InputShift.shifted(w, out, in, delta, inv, target.shrink()) : w;
+                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, fit, out, in, inv, importance, type, scaleChoice);
                 float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
-                errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(w, r.dequantized(), out, in, h),
+                // the GPTQ column is measured against what GPTQ fitted (the shifted weight under --gptq-target full-precision)
+                errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(fit, r.dequantized(), out, in, h),
                         OutputError.relativeOutputError(w, plain, out, in, h)));
                 encoded.put(name, r);
                 model.setWeight(layer, p, r.dequantized());
@@ -116,7 +162,14 @@ public final class GgufGptqMethod implements LayerMethod {
         for (InputSite s : InputSite.values()) {
             long d = model.inFeatures(s.projections().getFirst());
             bytes += d * d * 8 * 2; // the accumulator and the solver's copy
+            if (fullPrecision()) bytes += d * d * (8 + 4 + 8 + 4); // Delta's sum, product, copy, transpose
         }
+        if (fullPrecision()) {
+            long largest = 0;
+            for (Projection p : Projection.values()) largest = Math.max(largest, (long) model.outFeatures(p) * model.inFeatures(p));
+            bytes += 4 * 4 * largest; // the shifted weight and the shift's products
+        }
+        if (storedEmbedding != null) bytes += 4L * storedEmbedding.length;
         return bytes;
     }
 

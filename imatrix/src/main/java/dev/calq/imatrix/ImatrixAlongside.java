@@ -47,6 +47,14 @@ public final class ImatrixAlongside implements ImatrixGatherer.Alongside {
 
     @Override public long workingBytes(int tokensTotal) { return method.workingBytes(tokensTotal); }
 
+    @Override public boolean wantsFullPrecisionInputs() { return method.wantsFullPrecisionInputs(); }
+
+    @Override public dev.calq.calibration.model.PairedInputObserver pairedObserver(int layer, Set<InputSite> stage) {
+        return method.pairedObserver(layer, stage);
+    }
+
+    @Override public float[] quantizedEmbedding(int[] tokens) { return method.quantizedEmbedding(tokens); }
+
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {
         method.saveLayer(layer, dir);

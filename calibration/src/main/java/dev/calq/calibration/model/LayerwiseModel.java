@@ -42,6 +42,25 @@ public interface LayerwiseModel {
      */
     default void setWeight(int layer, Projection p, dev.calq.formats.quantized.QuantizedLinear q) { setWeight(layer, p, q.dequantize()); }
 
+    /**
+     * A layer's projection weights as they are now, to be put back later with {@link #restoreWeights}. Weights
+     * installed by setWeight are never modified in place, so a model may hand out references (LlamaModel does); this
+     * default copies them.
+     */
+    default WeightSnapshot snapshotWeights(int layer) {
+        java.util.EnumMap<Projection, float[]> w = new java.util.EnumMap<>(Projection.class);
+        for (Projection p : Projection.values()) w.put(p, weight(layer, p));
+        return new WeightSnapshot(w);
+    }
+
+    /** Puts back the projection weights of a {@link #snapshotWeights} of the same layer. */
+    default void restoreWeights(int layer, WeightSnapshot snapshot) {
+        for (var e : snapshot.weights().entrySet()) setWeight(layer, e.getKey(), (float[]) e.getValue());
+    }
+
+    /** What {@link #snapshotWeights} returns: per projection, whatever the model needs to reinstall the weight. */
+    record WeightSnapshot(java.util.Map<Projection, ?> weights) {}
+
     /** Float32 bytes of one decoder layer's weights when materialised (for the memory estimate). */
     long layerWeightBytes(int layer);
 

@@ -109,6 +109,18 @@ public final class LlamaModel implements LayerwiseModel {
         layers.get(layer).setWeight(p, new dev.calq.calibration.kernels.QuantizedWeights(q));
     }
 
+    /** References to the kernels' current weight matrices: no copy (installed matrices are never modified in place). */
+    @Override public WeightSnapshot snapshotWeights(int layer) {
+        java.util.EnumMap<Projection, dev.calq.calibration.kernels.WeightMatrix> w = new java.util.EnumMap<>(Projection.class);
+        for (Projection p : Projection.values()) w.put(p, layers.get(layer).linear(p).matrix());
+        return new WeightSnapshot(w);
+    }
+
+    @Override public void restoreWeights(int layer, WeightSnapshot snapshot) {
+        for (var e : snapshot.weights().entrySet())
+            layers.get(layer).setWeight(e.getKey(), (dev.calq.calibration.kernels.WeightMatrix) e.getValue());
+    }
+
     @Override public long layerWeightBytes(int layer) {
         long n = 0;
         for (Projection p : Projection.values()) n += (long) outFeatures(p) * inFeatures(p);

@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 
 /**
  * The runner's state after each finished layer, in the work folder: the hidden states that feed the next layer
- * ({@code hidden-L.bin}), what the method produced for every finished layer ({@code layer-L/}), and {@code state}
+ * ({@code hidden-L.bin}, and {@code hidden-fp-L.bin} for the full-precision stream of a method that asks for one), what the method produced for every finished layer ({@code layer-L/}), and {@code state}
  * naming the last finished layer. Every file is complete before {@code state} points at it (written under a
  * temporary name, then renamed), so a run killed at any moment, even by SIGKILL, resumes from a consistent layer.
  */
@@ -40,10 +40,16 @@ final class Checkpoint {
         }
     }
 
-    void restore(HiddenStore into, LayerMethod method, int lastLayer) throws IOException {
+    /** {@code fullInto}: the full-precision stream's store (null when the run has none). */
+    void restore(HiddenStore into, HiddenStore fullInto, LayerMethod method, int lastLayer) throws IOException {
         Path hidden = dir.resolve("hidden-" + lastLayer + ".bin");
         if (!Files.isRegularFile(hidden)) throw CalqException.file(hidden, "missing from the checkpoint");
         into.loadFrom(hidden);
+        if (fullInto != null) {
+            Path fullHidden = dir.resolve("hidden-fp-" + lastLayer + ".bin");
+            if (!Files.isRegularFile(fullHidden)) throw CalqException.file(fullHidden, "missing from the checkpoint");
+            fullInto.loadFrom(fullHidden);
+        }
         for (int l = 0; l <= lastLayer; l++) method.loadLayer(l, dir.resolve("layer-" + l));
     }
 
@@ -58,7 +64,7 @@ final class Checkpoint {
         }
     }
 
-    void save(HiddenStore hidden, LayerMethod method, int layer) throws IOException {
+    void save(HiddenStore hidden, HiddenStore fullHidden, LayerMethod method, int layer) throws IOException {
         Path layerDir = dir.resolve("layer-" + layer);
         Path layerTmp = dir.resolve("layer-" + layer + ".tmp");
         deleteTree(layerTmp);
@@ -67,6 +73,11 @@ final class Checkpoint {
         deleteTree(layerDir);
         Files.move(layerTmp, layerDir, StandardCopyOption.ATOMIC_MOVE);
 
+        if (fullHidden != null) {
+            Path fullTmp = dir.resolve("hidden-fp-" + layer + ".bin.tmp");
+            fullHidden.saveTo(fullTmp);
+            Files.move(fullTmp, dir.resolve("hidden-fp-" + layer + ".bin"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
         Path hiddenTmp = dir.resolve("hidden-" + layer + ".bin.tmp");
         hidden.saveTo(hiddenTmp);
         Files.move(hiddenTmp, dir.resolve("hidden-" + layer + ".bin"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -75,6 +86,7 @@ final class Checkpoint {
         Files.writeString(stateTmp, layer + "\n" + runKey, StandardCharsets.UTF_8);
         Files.move(stateTmp, dir.resolve("state"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(dir.resolve("hidden-" + (layer - 1) + ".bin"));
+        Files.deleteIfExists(dir.resolve("hidden-fp-" + (layer - 1) + ".bin"));
     }
 
     private static void deleteTree(Path p) throws IOException {

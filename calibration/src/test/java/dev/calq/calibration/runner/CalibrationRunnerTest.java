@@ -33,7 +33,7 @@ class CalibrationRunnerTest {
     }
 
     /** Observes sums of squares per (layer, site); optionally scales the O weights of each layer (a weight update). */
-    static final class SumSquares implements LayerMethod {
+    static class SumSquares implements LayerMethod {
         final ToyLayerModel model;
         final boolean update;
         final List<Set<InputSite>> stages;
