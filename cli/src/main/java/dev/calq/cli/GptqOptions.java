@@ -43,6 +43,10 @@ final class GptqOptions {
             description = "--gptq-target full-precision: the fraction of the weight shift applied, 0 to 2 (default: ${DEFAULT-VALUE}).")
     double gptqTargetShrink;
 
+    @Option(names = "--gptq-target-damp", defaultValue = "0",
+            description = "--gptq-target full-precision: damping fraction of the shift's solve (0: GPTQ's --damp) (default: ${DEFAULT-VALUE}).")
+    double gptqTargetDamp;
+
     @Option(names = "--gptq-embedding", defaultValue = "original",
             description = "--method gptq --format gguf: start the quantized model's calibration stream from the original token embedding "
                     + "(original) or from token_embd as the file stores it (stored) (default: ${DEFAULT-VALUE}).")
@@ -55,7 +59,7 @@ final class GptqOptions {
             case "stored" -> true;
             default -> throw new CalqException("--gptq-embedding " + gptqEmbedding + ": expected original or stored");
         };
-        return new GptqTarget(GptqTarget.Fit.parse(gptqTarget), gptqTargetShrink, stored);
+        return new GptqTarget(GptqTarget.Fit.parse(gptqTarget), gptqTargetShrink, gptqTargetDamp, stored);
     }
 
     /** --gguf-scales as the quantizer's choice. */

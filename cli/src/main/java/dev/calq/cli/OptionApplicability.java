@@ -24,7 +24,7 @@ final class OptionApplicability {
                 "--bits", "--group-size", "--sym", "--mse-clip", "--static-groups");
         refuse(parsed, !format.equals("nf4"), "applies to --format nf4 only", "--bnb-type", "--double-quant");
         refuse(parsed, !(gptq && ggufOut), "applies to --method gptq --format gguf only (GPTQ inside the ggml block types)", "--gguf-scales",
-                "--gptq-target", "--gptq-target-shrink", "--gptq-embedding");
+                "--gptq-target", "--gptq-target-shrink", "--gptq-target-damp", "--gptq-embedding");
         refuse(parsed, !format.equals("gptq"), "applies to --format gptq only (GPTQ checkpoints, v1 or v2)", "--checkpoint-format");
         refuse(parsed, !ggufOut, "applies to --format gguf (a GGUF beside a checkpoint is --also-gguf TYPE=FILE)", "--type");
         refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type");

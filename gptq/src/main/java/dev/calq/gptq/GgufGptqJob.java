@@ -74,7 +74,7 @@ public final class GgufGptqJob {
                 GgufConverter.Encoded e = storedEmbedding(llama, types, im);
                 if (e == null) {
                     log.println("token_embd is not block-quantized in this mix: the quantized stream starts from the original embedding");
-                    target = new GptqTarget(target.fit(), target.shrink(), false);
+                    target = new GptqTarget(target.fit(), target.shrink(), target.shiftDamp(), false);
                 } else {
                     // written as encoded here, so the file holds exactly the embedding the calibration stream started from
                     encoded.put(EMBEDDING, e);

@@ -128,7 +128,7 @@ public final class GgufGptqMethod implements LayerMethod {
                 throw new dev.calq.formats.CalqException("layer " + layer + " " + site + ": no full-precision input was observed");
             double[] delta = shift != null ? shift.delta() : null;
             int in = model.inFeatures(site.projections().getFirst());
-            InverseHessian inv = null;
+            InverseHessian inv = null, shiftInv = null;
             float[] importance = GgufGptqQuantizer.diagonal(h, in);
             for (Projection p : site.projections()) {
                 String name = p.weightName(layer);
@@ -142,7 +142,11 @@ public final class GgufGptqMethod implements LayerMethod {
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
                 // Against the full-precision model: GPTQ on the shifted weight (InputShift), the same H and loop.
-                float[] fit = delta != null ? InputShift.shifted(w, out, in, delta, inv, target.shrink()) : w;
+                if (delta != null && shiftInv == null) shiftInv = target.shiftDamp() > 0
+                        ? InverseHessian.prepare("layer " + layer + " " + site + " (shift)", h, in,
+                                new GptqConfig(config.grid(), false, false, target.shiftDamp(), config.blockSize(), config.trueSequential()))
+                        : inv;
+                float[] fit = delta != null ? InputShift.shifted(w, out, in, delta, shiftInv, target.shrink()) : w;
                 GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, fit, out, in, inv, importance, type, scaleChoice);
                 float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
                 // the GPTQ column is measured against what GPTQ fitted (the shifted weight under --gptq-target full-precision)

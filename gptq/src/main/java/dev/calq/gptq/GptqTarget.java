@@ -9,10 +9,12 @@ import java.util.Locale;
  *
  * @param fit             the objective
  * @param shrink          with {@link Fit#FULL_PRECISION}: the fraction of the weight shift applied (1: the exact minimiser)
+ * @param shiftDamp       with {@link Fit#FULL_PRECISION}: the damping fraction of the solve in the shift, (H + shiftDamp
+ *                        mean(diag H) I)^-1 (0: GPTQ's own --damp and factor)
  * @param storedEmbedding start the quantized model's stream from token_embd as the file stores it (its mix type and
  *                        the writer's search, decoded), not from the original embedding
  */
-public record GptqTarget(Fit fit, double shrink, boolean storedEmbedding) {
+public record GptqTarget(Fit fit, double shrink, double shiftDamp, boolean storedEmbedding) {
     public enum Fit {
         /**
          * ||(W - Q) X||: the Hessian from the full-precision model's own inputs; no site sees the quantization of
@@ -33,10 +35,11 @@ public record GptqTarget(Fit fit, double shrink, boolean storedEmbedding) {
     }
 
     /** What calq's GGUF GPTQ has always done: the full-precision model's inputs, the original embedding. */
-    public static final GptqTarget FP_INPUTS = new GptqTarget(Fit.FP_INPUTS, 1, false);
+    public static final GptqTarget FP_INPUTS = new GptqTarget(Fit.FP_INPUTS, 1, 0, false);
 
     public GptqTarget {
         if (!(shrink >= 0 && shrink <= 2)) throw new CalqException("--gptq-target-shrink " + shrink + ": expected a value in [0, 2]");
+        if (!(shiftDamp >= 0 && shiftDamp <= 10)) throw new CalqException("--gptq-target-damp " + shiftDamp + ": expected a value in [0, 10]");
         if (storedEmbedding && fit == Fit.FP_INPUTS)
             throw new CalqException("--gptq-embedding stored needs a quantized stream: --gptq-target quantized-inputs or full-precision");
     }
@@ -44,5 +47,5 @@ public record GptqTarget(Fit fit, double shrink, boolean storedEmbedding) {
     /** Whether the calibration runner runs the model being quantized (else an unquantized copy of it). */
     public boolean runsQuantizedModel() { return fit != Fit.FP_INPUTS; }
 
-    @Override public String toString() { return fit.option() + (fit == Fit.FULL_PRECISION ? "@" + shrink : "") + (storedEmbedding ? "+stored-embedding" : ""); }
+    @Override public String toString() { return fit.option() + (fit == Fit.FULL_PRECISION ? "@" + shrink + (shiftDamp > 0 ? "/damp" + shiftDamp : "") : "") + (storedEmbedding ? "+stored-embedding" : ""); }
 }
