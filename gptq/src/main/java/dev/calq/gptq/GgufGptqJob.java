@@ -66,7 +66,7 @@ public final class GgufGptqJob {
             CalibrationPass.run(loaded.model(), samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales(),
                     pass.imatrixOutput() != null ? imatrix : null, pass, log);
             log.print(method.errorTable());
-            for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet())
+            for (var e : method.encoded().entrySet())
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));
         }
         GgufConverter.Result r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, o.overrides(), true), im,
