@@ -10,6 +10,7 @@ import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.gguf.llama.GgufReport;
 import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.quantized.GridCheckpointFormat;
@@ -17,6 +18,7 @@ import dev.calq.gptq.GgufGptqJob;
 import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqJob;
 import dev.calq.gptq.GptqMethod;
+import dev.calq.gptq.sensitivity.SizeTargetJob;
 import dev.calq.imatrix.ImatrixGgufJob;
 import dev.calq.imatrix.LlamaImatrix;
 import java.io.PrintStream;
@@ -104,17 +106,16 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (fmt == Format.gguf && m == Method.gptq) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
             GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
-            MixOptions types = gguf.types.mixFlags.options();
-            if (gguf.target.given()) {
-                // a size target: the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md
-                // says why that proxy holds for GPTQ too), then GPTQ inside them
-                TargetQuantize.Chosen chosen = TargetQuantize.choose(model, output, calibration, gguf, passFlags.overwrite, false, log);
-                if (chosen.typesFile() == null) return 0;
-                types = chosen.choice().options();
+            SizeTargetJob.Options target = gguf.target.given() ? gguf.target(model, output, calibration, passFlags.overwrite) : null;
+            QuantMix mix = QuantMix.forName(gguf.types.type);
+            GgufGptqJob.Result r = GgufGptqJob.run(new GgufGptqJob.Options(pass, mix, gguf.types.mixFlags.options(), gguf.types.imatrix, cfg,
+                    gptq.ggufScaleChoice(), target), new LlamaImatrix(), log);
+            PrintWriter w = new PrintWriter(out, true);
+            if (r.target() != null) SizeTargetLines.chosen(w, log, r.target(), output);
+            if (r.file() != null) {
+                log.printf(java.util.Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", r.gptqTensors(), r.file().tensors().size());
+                GgufReport.printWritten(w, r.file(), mix, r.seconds());
             }
-            GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), types, gguf.types.imatrix, cfg,
-                    gptq.ggufScaleChoice()),
-                    new LlamaImatrix(), log, out);
             return 0;
         }
         if (fmt == Format.nf4) {
@@ -151,7 +152,11 @@ public final class QuantizeCommand implements Callable<Integer> {
      */
     private int ggufRtn(PassOptions pass, PrintStream log) {
         pass.requireHfFolder();
-        if (gguf.target.given()) return TargetQuantize.run(model, output, calibration, gguf, passFlags.overwrite, log);
+        if (gguf.target.given()) {
+            SizeTargetJob.Options target = gguf.target(model, output, calibration, passFlags.overwrite);
+            SizeTargetLines.written(new PrintWriter(System.out, true), log, SizeTargetJob.run(target, new LlamaImatrix(), log), target);
+            return 0;
+        }
         GgufJob.Target target = new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output);
         boolean dryRun = gguf.types.mixFlags.dryRun, overwrite = passFlags.overwrite;
         if (!dryRun) {
