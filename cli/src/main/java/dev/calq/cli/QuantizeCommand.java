@@ -131,8 +131,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             AwqConfig awqConfig = awq.config();
             List<GgufJob.Target> ggufOut = new ArrayList<>(also);
             if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output));
-            AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE, awq.awqMaxTokens,
-                    fmt == Format.awq, checkpoint, bnb, doubleQuant, ggufOut, formatName(fmt)), new LlamaImatrix(), log, out);
+            JobLines.awq(new PrintWriter(out, true), AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE,
+                    awq.awqMaxTokens, fmt == Format.awq, checkpoint, bnb, doubleQuant, ggufOut, formatName(fmt)), new LlamaImatrix(), log));
             return 0;
         }
         // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
@@ -141,8 +141,8 @@ public final class QuantizeCommand implements Callable<Integer> {
                 : gptq.config(grid.config(true));
         Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
         GptqMethod.Algorithm algo = m == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
-        GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant, also, formatName(fmt)),
-                new LlamaImatrix(), log, out);
+        JobLines.gptq(new PrintWriter(out, true), GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant,
+                also, formatName(fmt)), new LlamaImatrix(), log));
         return 0;
     }
 
@@ -165,8 +165,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         PrintWriter out = new PrintWriter(System.out, true);
         if (gguf.types.imatrix == null && calibration.given())
-            ImatrixGgufJob.run(model, target, calibration.spec(), gguf.imatrixOutput, dryRun, overwrite, log, out);
-        else GgufJob.convert(model, target, gguf.types.imatrix, dryRun, overwrite, out);
+            GgufReport.print(out, ImatrixGgufJob.run(model, target, calibration.spec(), gguf.imatrixOutput, dryRun, overwrite, log));
+        else GgufReport.print(out, GgufJob.convert(model, target, gguf.types.imatrix, dryRun, overwrite));
         return 0;
     }
 
