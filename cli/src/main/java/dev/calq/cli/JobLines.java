@@ -4,8 +4,11 @@ import dev.calq.awq.AwqJob;
 import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.llama.GgufReport;
+import dev.calq.formats.gguf.mix.QuantMix;
+import dev.calq.gptq.GgufGptqJob;
 import dev.calq.gptq.GptqJob;
 import dev.calq.imatrix.ImatrixJob;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,6 +34,14 @@ final class JobLines {
         gguf(out, r.gguf());
         checkpoint(out, o.pass().output(), "awq", o.formatName(), o.bnb(), o.doubleQuant(), cfg.bits(), cfg.groupSize(),
                 cfg.sym() ? "symmetric" : "zero points", r.seconds());
+    }
+
+    /** GPTQ inside the block types: a size target's choice, then the file (how many tensors GPTQ encoded, on the log). */
+    static void ggufGptq(PrintWriter out, PrintStream log, GgufGptqJob.Result r, QuantMix mix, Path output) {
+        if (r.target() != null) SizeTargetLines.chosen(out, log, r.target(), output);
+        if (r.file() == null) return;
+        log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", r.gptqTensors(), r.file().tensors().size());
+        GgufReport.printWritten(out, r.file(), mix, r.seconds());
     }
 
     static void gguf(PrintWriter out, List<GgufJob.Written> files) {

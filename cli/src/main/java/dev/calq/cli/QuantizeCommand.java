@@ -108,14 +108,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
             SizeTargetJob.Options target = gguf.target.given() ? gguf.target(model, output, calibration, passFlags.overwrite) : null;
             QuantMix mix = QuantMix.forName(gguf.types.type);
-            GgufGptqJob.Result r = GgufGptqJob.run(new GgufGptqJob.Options(pass, mix, gguf.types.mixFlags.options(), gguf.types.imatrix, cfg,
-                    gptq.ggufScaleChoice(), target), new LlamaImatrix(), log);
-            PrintWriter w = new PrintWriter(out, true);
-            if (r.target() != null) SizeTargetLines.chosen(w, log, r.target(), output);
-            if (r.file() != null) {
-                log.printf(java.util.Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", r.gptqTensors(), r.file().tensors().size());
-                GgufReport.printWritten(w, r.file(), mix, r.seconds());
-            }
+            JobLines.ggufGptq(new PrintWriter(out, true), log, GgufGptqJob.run(new GgufGptqJob.Options(pass, mix, gguf.types.mixFlags.options(),
+                    gguf.types.imatrix, cfg, gptq.ggufScaleChoice(), target), new LlamaImatrix(), log), mix, output);
             return 0;
         }
         if (fmt == Format.nf4) {
