@@ -16,6 +16,7 @@
 #     projections (the search's originals, scaled and clipped ones), the packed results (and a float32 copy of every
 #     projection with --format gguf or --also-gguf). heap.sh counts nsamples x seqlen tokens, an upper bound of
 #     AWQ's blocks cut from nsamples documents.
+#   --gptq-target full-precision doubles the hidden states and adds the second stream's buffers and Delta (24 n^2 a site).
 #   eval, imatrix: the activations and logits of one window (--ctx tokens).
 #   convert, quantize --format gguf: one row block of the converter (RowBlockEncoder: 16 MiB of float32 and its
 #     encoding; matrices are encoded a block at a time and the mapped pages read are dropped), plus for quantize the
@@ -30,7 +31,7 @@ calq_config_int() { # FILE KEY: the integer value of "KEY" in a config.json, or 
 calq_heap_estimate() {
   local cmd="${1:-}"; [ $# -gt 0 ] && shift
   local model="" nsamples=128 seqlen=512 ctx=512 method="" format="" memory="" calibration="" bits=4 group=128
-  local trueseq=1 awqmax="" floats=0
+  local trueseq=1 awqmax="" floats=0 fullstream=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --model|--nsamples|--seqlen|--ctx|--method|--format|--memory|--calibration|--bits|--group-size|--awq-max-tokens|--also-gguf)
@@ -46,6 +47,8 @@ calq_heap_estimate() {
       --memory=*) memory="${1#*=}" ;; --calibration=*) calibration="${1#*=}" ;; --bits=*) bits="${1#*=}" ;;
       --group-size=*) group="${1#*=}" ;; --awq-max-tokens=*) awqmax="${1#*=}" ;; --also-gguf=*) floats=1 ;;
       --no-true-sequential) trueseq=0 ;; --true-sequential) trueseq=1 ;;
+      --gptq-target=full-precision) fullstream=1 ;;
+      --gptq-target) [ "${2:-}" = full-precision ] && fullstream=1 ;;
     esac
     shift
   done
@@ -92,6 +95,13 @@ calq_heap_estimate() {
   local act=$(( 4 * (seqlen * (2 * q + 2 * kv + 2 * inter + 3 * h) + heads * seqlen * (hd + 1)) ))
   local xy=$(( 2 * seqlen * h * 4 ))
   local states=$(( 2 * nsamples * seqlen * h * 4 ))
+  # --gptq-target full-precision: the full-precision stream's two stores, its pass buffers, one sample's site inputs
+  # and Delta's accumulators (GgufGptqMethod.workingBytes: 24 n^2 a site beside the Hessian's)
+  local stream=0
+  if [ "$fullstream" = 1 ]; then
+    states=$(( 2 * states ))
+    stream=$(( 2 * seqlen * h * 4 + seqlen * (2 * h + q + inter) * 4 + 24 * (2 * h * h + q * q + inter * inter) ))
+  fi
   if [ -n "$memory" ]; then
     local m; m=$(calq_size_bytes "$memory")
     [ -n "$m" ] && [ "$m" -lt "$states" ] && states=$m
@@ -115,7 +125,7 @@ calq_heap_estimate() {
       echo $(( layer + 5 * 4 * maxproj + results )); return
     fi
   fi
-  echo $(( states + layer + act + xy + work ))
+  echo $(( states + layer + act + xy + work + stream ))
 }
 
 calq_heap_option() {

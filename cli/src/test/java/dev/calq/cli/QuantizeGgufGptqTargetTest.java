@@ -81,7 +81,14 @@ class QuantizeGgufGptqTargetTest {
         r = CliRun.of(small(dir.resolve("c.gguf"), "--gptq-target", "full-precision", "--gptq-target-shrink", "3"));
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--gptq-target-shrink 3.0: expected a value in [0, 2]"), r.err());
-        assertFalse(Files.exists(dir.resolve("a.gguf")) || Files.exists(dir.resolve("b.gguf")) || Files.exists(dir.resolve("c.gguf")));
+        r = CliRun.of(small(dir.resolve("d.gguf"), "--gptq-target", "full-precision", "--gptq-target-damp", "-1"));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gptq-target-damp -1.0: expected a value in [0, 10]"), r.err());
+        r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--calibration", SharedData.calibrationText().toString(),
+                "--gptq-target", "full-precision", "--output", dir.resolve("e").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gptq-target applies to --method gptq --format gguf only"), r.err());
+        for (String f : List.of("a.gguf", "b.gguf", "c.gguf", "d.gguf", "e")) assertFalse(Files.exists(dir.resolve(f)), f);
     }
 
     @Test
