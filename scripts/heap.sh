@@ -16,7 +16,7 @@
 #     projections (the search's originals, scaled and clipped ones), the packed results (and a float32 copy of every
 #     projection with --format gguf or --also-gguf). heap.sh counts nsamples x seqlen tokens, an upper bound of
 #     AWQ's blocks cut from nsamples documents.
-#   --gptq-target full-precision doubles the hidden states and adds the second stream's buffers and Delta (24 n^2 a site).
+#   --method gptq --format gguf with --gptq-target full-precision (the default) doubles the hidden states and adds the second stream's buffers and Delta (24 n^2 a site).
 #   eval, imatrix: the activations and logits of one window (--ctx tokens).
 #   convert, quantize --format gguf: one row block of the converter (RowBlockEncoder: 16 MiB of float32 and its
 #     encoding; matrices are encoded a block at a time and the mapped pages read are dropped), plus for quantize the
@@ -31,7 +31,7 @@ calq_config_int() { # FILE KEY: the integer value of "KEY" in a config.json, or 
 calq_heap_estimate() {
   local cmd="${1:-}"; [ $# -gt 0 ] && shift
   local model="" nsamples=128 seqlen=512 ctx=512 method="" format="" memory="" calibration="" bits=4 group=128
-  local trueseq=1 awqmax="" floats=0 fullstream=0
+  local trueseq=1 awqmax="" floats=0 fullstream=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --model|--nsamples|--seqlen|--ctx|--method|--format|--memory|--calibration|--bits|--group-size|--awq-max-tokens|--also-gguf)
@@ -47,8 +47,8 @@ calq_heap_estimate() {
       --memory=*) memory="${1#*=}" ;; --calibration=*) calibration="${1#*=}" ;; --bits=*) bits="${1#*=}" ;;
       --group-size=*) group="${1#*=}" ;; --awq-max-tokens=*) awqmax="${1#*=}" ;; --also-gguf=*) floats=1 ;;
       --no-true-sequential) trueseq=0 ;; --true-sequential) trueseq=1 ;;
-      --gptq-target=full-precision) fullstream=1 ;;
-      --gptq-target) [ "${2:-}" = full-precision ] && fullstream=1 ;;
+      --gptq-target=*) [ "${1#*=}" = full-precision ] && fullstream=1 || fullstream=0 ;;
+      --gptq-target) [ "${2:-}" = full-precision ] && fullstream=1 || fullstream=0 ;;
     esac
     shift
   done
@@ -98,6 +98,7 @@ calq_heap_estimate() {
   # --gptq-target full-precision: the full-precision stream's two stores, its pass buffers, one sample's site inputs
   # and Delta's accumulators (GgufGptqMethod.workingBytes: 24 n^2 a site beside the Hessian's)
   local stream=0
+  [ -n "$fullstream" ] || { [ "$format" = gguf ] && [ "$method" = gptq ] && fullstream=1; } # the default target there
   if [ "$fullstream" = 1 ]; then
     states=$(( 2 * states ))
     stream=$(( 2 * seqlen * h * 4 + seqlen * (2 * h + q + inter) * 4 + 24 * (2 * h * h + q * q + inter * inter) ))

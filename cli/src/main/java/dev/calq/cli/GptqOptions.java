@@ -33,13 +33,13 @@ final class GptqOptions {
                     + "or the candidate of that search with the smallest GPTQ loss over the block (hessian) (default: ${DEFAULT-VALUE}).")
     String ggufScales;
 
-    @Option(names = "--gptq-target", defaultValue = "fp-inputs",
+    @Option(names = "--gptq-target", defaultValue = "full-precision",
             description = "--method gptq --format gguf: fit each projection on the full-precision model's inputs (fp-inputs), on the quantized "
                     + "model's (quantized-inputs), or fit the quantized model's inputs to the full-precision model's outputs (full-precision) "
                     + "(default: ${DEFAULT-VALUE}).")
     String gptqTarget;
 
-    @Option(names = "--gptq-target-shrink", defaultValue = "1",
+    @Option(names = "--gptq-target-shrink", defaultValue = "0.5",
             description = "--gptq-target full-precision: the fraction of the weight shift applied, 0 to 2 (default: ${DEFAULT-VALUE}).")
     double gptqTargetShrink;
 

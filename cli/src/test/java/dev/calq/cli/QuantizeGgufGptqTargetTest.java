@@ -75,7 +75,7 @@ class QuantizeGgufGptqTargetTest {
         CliRun r = CliRun.of(small(dir.resolve("a.gguf"), "--gptq-target", "fancy"));
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--gptq-target fancy: expected fp-inputs, quantized-inputs or full-precision"), r.err());
-        r = CliRun.of(small(dir.resolve("b.gguf"), "--gptq-embedding", "stored"));
+        r = CliRun.of(small(dir.resolve("b.gguf"), "--gptq-target", "fp-inputs", "--gptq-embedding", "stored"));
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--gptq-embedding stored needs a quantized stream"), r.err());
         r = CliRun.of(small(dir.resolve("c.gguf"), "--gptq-target", "full-precision", "--gptq-target-shrink", "3"));

@@ -42,10 +42,10 @@ public final class GgufGptqJob {
      */
     public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
                           GgufGptqQuantizer.ScaleChoice scales, SizeTargetJob.Options target, GptqTarget fit) {
-        /** GPTQ as calq's GGUF files have always been made: on the full-precision model's inputs. */
+        /** With the default objective ({@link GptqTarget#DEFAULT}). */
         public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
                        GgufGptqQuantizer.ScaleChoice scales, SizeTargetJob.Options target) {
-            this(pass, mix, overrides, imatrixFile, config, scales, target, GptqTarget.FP_INPUTS);
+            this(pass, mix, overrides, imatrixFile, config, scales, target, GptqTarget.DEFAULT);
         }
     }
 

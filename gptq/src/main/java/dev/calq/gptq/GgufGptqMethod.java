@@ -40,7 +40,7 @@ public final class GgufGptqMethod implements LayerMethod {
     private final QuantizedLayers quantized;
     private final List<LayerError> errors = new ArrayList<>();
     private final Map<String, InputShiftAccumulator> shifts = new java.util.concurrent.ConcurrentHashMap<>();
-    private GptqTarget target = GptqTarget.FP_INPUTS;
+    private GptqTarget target = GptqTarget.FP_INPUTS; // the method alone: no second stream unless withTarget asks
     private float[] storedEmbedding;
 
     /**

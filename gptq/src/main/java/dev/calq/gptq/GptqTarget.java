@@ -34,7 +34,10 @@ public record GptqTarget(Fit fit, double shrink, double shiftDamp, boolean store
         }
     }
 
-    /** What calq's GGUF GPTQ has always done: the full-precision model's inputs, the original embedding. */
+    /** The default: half the asymmetric shift (docs/quality.md, "What GPTQ fits"), the original embedding. */
+    public static final GptqTarget DEFAULT = new GptqTarget(Fit.FULL_PRECISION, 0.5, 0, false);
+
+    /** What calq's GGUF GPTQ did before this choice existed: the full-precision model's inputs, the original embedding. */
     public static final GptqTarget FP_INPUTS = new GptqTarget(Fit.FP_INPUTS, 1, 0, false);
 
     public GptqTarget {
