@@ -29,7 +29,7 @@ class QuantizeGgufGptqTargetTest {
     private static String[] args(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("quantize", "--model", SharedData.tinyLlama().toString(), "--calibration",
                 SharedData.calibrationText().toString(), "--method", "gptq", "--format", "gguf",
-                "--type", "Q2_K", "--output", out.toString()));
+                "--type", "Q4_0", "--output", out.toString()));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
