@@ -11,7 +11,6 @@ import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
 import dev.calq.formats.gguf.llama.GgufReport;
-import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.quantized.GridCheckpointFormat;
 import dev.calq.gptq.GgufGptqJob;
