@@ -60,6 +60,26 @@ class VectorGptqTest {
     }
 
     /**
+     * The header chosen against GPTQ's loss ({@link PointHeaderChoice}) decodes to the loop's values and lowers
+     * GPTQ's loss and tr(dW H dW^T) below the type's diagonal-weighted header, on a random correlated Hessian.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+    void hessianHeaderChoiceBeatsTheDiagonalOne(GgmlType t) {
+        float[] imp = GgufGptqQuantizer.diagonal(H, IN);
+        InverseHessian inv = InverseHessian.prepare("h", H, IN, CFG);
+        GgufGptqQuantizer.Result diag = GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.DIAGONAL);
+        GgufGptqQuantizer.Result hess = GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.HESSIAN);
+        float[] decoded = Quantizers.dequantize(t, hess.bytes(), OUT, IN);
+        for (int i = 0; i < decoded.length; i++)
+            assertEquals(Float.floatToIntBits(decoded[i]), Float.floatToIntBits(hess.dequantized()[i]), t + ": element " + i);
+        double d = GgufGptqQuantizerTest.hessianError(W, diag.dequantized(), OUT, IN, H);
+        double h = GgufGptqQuantizerTest.hessianError(W, hess.dequantized(), OUT, IN, H);
+        assertTrue(hess.loss() < diag.loss(), t + ": GPTQ loss " + hess.loss() + " vs diagonal header " + diag.loss());
+        assertTrue(h < d, t + ": Hessian-aware header " + h + " vs diagonal " + d);
+    }
+
+    /**
      * A small case against a plain double-precision loop: explicit H^-1 and its Cholesky factor, every point (and,
      * for the signed types, every sign pattern the type can store) by brute force.
      */
