@@ -29,7 +29,10 @@ class VectorGptqTest {
         }
     }
 
-    /** A diagonal Hessian (no correlations) gives no feedback: every block is the type's own importance-weighted encoding. */
+    /**
+     * A diagonal Hessian (no correlations) gives no feedback: with the diagonal header every block is the type's own
+     * importance-weighted encoding; the header chosen against GPTQ's loss is one of the codec's and costs no more.
+     */
     @ParameterizedTest
     @EnumSource(names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void diagonalHessianIsTheTypesOwnQuantizationByteForByte(GgmlType t) {
@@ -38,8 +41,12 @@ class VectorGptqTest {
         for (int i = 0; i < IN; i++) diag[i * IN + i] = Math.exp(1.5 * rnd.nextGaussian());
         for (double[] h : new double[][] {TestData.identity(IN), diag}) {
             float[] imp = GgufGptqQuantizer.diagonal(h, IN);
-            GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize("w", W, OUT, IN, InverseHessian.prepare("h", h, IN, CFG), imp, t);
+            InverseHessian inv = InverseHessian.prepare("h", h, IN, CFG);
+            GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t);
             assertArrayEquals(Quantizers.quantize(t, W, OUT, IN, imp), r.bytes(), t.toString());
+            // the header chosen against GPTQ's loss may pick another of the codec's candidates, never a costlier one
+            GgufGptqQuantizer.Result hess = GgufGptqQuantizer.quantize("w", W, OUT, IN, inv, imp, t, GgufGptqQuantizer.ScaleChoice.HESSIAN);
+            assertTrue(hess.loss() <= r.loss(), t + ": " + hess.loss() + " vs " + r.loss());
         }
     }
 
