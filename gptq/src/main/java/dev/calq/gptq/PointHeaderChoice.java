@@ -1,8 +1,6 @@
 package dev.calq.gptq;
 
 import dev.calq.formats.gguf.quant.PointGrid;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The choice of a codebook type's super-block header (IQ1-IQ3) against GPTQ's loss, as {@link HessianScaleChoice}
@@ -15,7 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
  * candidate is bytes the type's encoder writes, so the file stays plain llama.cpp bytes.
  */
 final class PointHeaderChoice {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int QK = 256;
 
     private final PointGrid grid;
@@ -87,7 +84,7 @@ final class PointHeaderChoice {
         System.arraycopy(x, 0, b.snapshot, 0, QK);
         b.at = 0;
         b.e0 = 0;
-        int dim = grid.dim(), lanes = F.length();
+        int dim = grid.dim();
         double loss = 0;
         for (int i = 0; i < QK; i += dim) {
             s.coder.assign(b, x, i, weights, start + i, i, s.current, 0);
@@ -97,10 +94,7 @@ final class PointHeaderChoice {
                 float e = (x[c] - q) / d;
                 loss += (double) (x[c] - q) * (x[c] - q) / ((double) d * d) / 2;
                 if (loss >= bound) return loss;
-                int j = c + 1, ub = col * in + start;
-                FloatVector ev = FloatVector.broadcast(F, -e);
-                for (; j + lanes <= QK; j += lanes) FloatVector.fromArray(F, u, ub + j).fma(ev, FloatVector.fromArray(F, x, j)).intoArray(x, j);
-                for (; j < QK; j++) x[j] = Math.fma(-e, u[ub + j], x[j]);
+                HessianScaleChoice.pushError(e, u, col * in + start, x, c + 1, QK);
             }
         }
         return loss;
