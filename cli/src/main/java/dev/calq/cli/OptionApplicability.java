@@ -12,12 +12,15 @@ final class OptionApplicability {
     private OptionApplicability() {}
 
     static void check(CommandLine.ParseResult parsed, String method, String format, boolean calibrationGiven, boolean alsoGguf) {
-        boolean gptq = method.equals("gptq"), awq = method.equals("awq"), rtn = method.equals("rtn"), ggufOut = format.equals("gguf");
+        boolean both = method.equals("awq+gptq");
+        boolean gptq = method.equals("gptq") || both, awq = method.equals("awq") || both, rtn = method.equals("rtn"), ggufOut = format.equals("gguf");
         boolean layerwise = !(ggufOut && rtn) && (calibrationGiven || !rtn);
         refuse(parsed, !gptq, "applies to --method gptq only", "--act-order", "--static-groups", "--damp", "--block-size",
                 "--true-sequential", "--compare-rtn");
         refuse(parsed, !awq, "applies to --method awq only", "--awq-grid", "--duo-scaling", "--awq-clip", "--max-shrink",
                 "--awq-gqa-output", "--awq-max-tokens");
+        refuse(parsed, both, "does not apply to --method awq+gptq: it applies AWQ's scales only (a clamp would change the weights GPTQ reproduces, "
+                + "so the clipping error would never be compensated)", "--awq-clip", "--max-shrink");
         refuse(parsed, ggufOut && rtn, "sets the integer grid of a GPTQ/AWQ checkpoint; a GGUF file's types come from --type and --tensor-type",
                 "--bits", "--group-size", "--sym", "--mse-clip");
         refuse(parsed, format.equals("nf4"), "does not apply to --format nf4 (bitsandbytes' 4-bit code in blocks of 64 with absmax scales)",

@@ -2,8 +2,11 @@ package dev.calq.cli;
 
 import dev.calq.awq.AwqConfig;
 import dev.calq.awq.AwqJob;
+import dev.calq.awq.AwqScaling;
+import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.PassOptions;
+import dev.calq.calibration.runner.ScalingMethod;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.bnb.Bnb4BitLayer;
@@ -25,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +38,19 @@ import picocli.CommandLine.Option;
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Quantize a Hugging Face model with GPTQ, RTN or AWQ (GPTQ/AWQ checkpoints) or to a GGUF mix.")
 public final class QuantizeCommand implements Callable<Integer> {
-    enum Method { gptq, rtn, awq }
+    enum Method {
+        gptq, rtn, awq, awq_gptq;
+
+        /** The option's spelling: awq+gptq for AWQ's scales, then GPTQ on the scaled weights. */
+        String spelling() { return this == awq_gptq ? "awq+gptq" : name(); }
+
+        static final class Converter implements CommandLine.ITypeConverter<Method> {
+            @Override public Method convert(String v) {
+                for (Method m : values()) if (m.spelling().equals(v)) return m;
+                throw new CommandLine.TypeConversionException("'" + v + "' is not one of gptq, rtn, awq, awq+gptq");
+            }
+        }
+    }
 
     enum Format {
         gptq, awq, gguf, compressed_tensors, nf4;
@@ -54,7 +70,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder (GPTQ/AWQ) or .gguf file.")
     Path output;
 
-    @Option(names = "--method", description = "gptq | rtn | awq (default: rtn for --format gguf, else gptq; gptq with --format gguf runs GPTQ inside the mix's block types).")
+    @Option(names = "--method", converter = Method.Converter.class,
+            description = "gptq | rtn | awq | awq+gptq (default: rtn for --format gguf, else gptq; gptq with --format gguf runs GPTQ inside the mix's block types; "
+                    + "awq+gptq folds AWQ's scales into each layer, then runs GPTQ on the scaled weights).")
     Method method;
 
     @Option(names = "--format", converter = Format.Converter.class,
@@ -93,15 +111,25 @@ public final class QuantizeCommand implements Callable<Integer> {
         Format fmt = format != null ? format : m == Method.awq ? Format.awq : Format.gptq;
         List<GgufJob.Target> also = new ArrayList<>();
         for (String spec : gguf.alsoGguf) also.add(GgufJob.Target.parse(spec, gguf.types.mixFlags.options()));
-        MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
-        OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
+        MethodEncoding.check(m.spelling(), fmt.name(), method != null, !also.isEmpty());
+        OptionApplicability.check(spec.commandLine().getParseResult(), m.spelling(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.types.imatrix != null && !(fmt == Format.gguf && m != Method.awq))
             throw new CalqException("--imatrix applies to --format gguf with --method rtn or gptq; a " + m + " run uses the importance matrix of its own calibration pass");
         if (gguf.types.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
         PassOptions pass = passFlags.options(model, output, calibration, gguf.imatrixOutput);
         if (fmt == Format.gguf && m == Method.rtn) return ggufRtn(pass, log);
-        if (fmt == Format.gguf && m == Method.gptq) {
+        Function<LlamaModel, ScalingMethod> scaling = null;
+        if (m == Method.awq_gptq) {
+            if (!calibration.given()) throw new CalqException("--method awq+gptq needs --calibration (AWQ's search and GPTQ's Hessians come from it)");
+            // AWQ's search measures its candidate scales by rounding onto the checkpoint's grid (for GGUF: the
+            // --bits/--group-size grid with zero points, as --method awq --format gguf searches)
+            GridConfig search = grid.config(fmt != Format.gguf);
+            AwqConfig awqConfig = awq.config();
+            long maxTokens = awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE;
+            scaling = llama -> new AwqScaling(llama, search, awqConfig, maxTokens);
+        }
+        if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
             GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
             MixOptions types = gguf.types.mixFlags.options();
@@ -113,7 +141,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 types = chosen.choice().options();
             }
             GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), types, gguf.types.imatrix, cfg,
-                    gptq.ggufScaleChoice()),
+                    gptq.ggufScaleChoice(), scaling),
                     new LlamaImatrix(), log, out);
             return 0;
         }
@@ -139,8 +167,8 @@ public final class QuantizeCommand implements Callable<Integer> {
                 ? new GptqConfig(new GridConfig(4, Bnb4BitLayer.BLOCK, true, false), false, false, gptq.damp, gptq.blockSize, gptq.trueSequential)
                 : gptq.config(grid.config(true));
         Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
-        GptqMethod.Algorithm algo = m == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
-        GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant, also, formatName(fmt)),
+        GptqMethod.Algorithm algo = m == Method.rtn ? GptqMethod.Algorithm.RTN : GptqMethod.Algorithm.GPTQ;
+        GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant, also, formatName(fmt), scaling),
                 new LlamaImatrix(), log, out);
         return 0;
     }
