@@ -2,6 +2,7 @@ package dev.calq.cli;
 
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.formats.CalqException;
+import dev.calq.gptq.BlockOrder;
 import dev.calq.gptq.GgufGptqQuantizer;
 import dev.calq.gptq.GptqConfig;
 import picocli.CommandLine.Option;
@@ -31,6 +32,20 @@ final class GptqOptions {
             description = "--method gptq --format gguf: each block's scales by the type's search with the Hessian's diagonal (diagonal), "
                     + "or the candidate of that search with the smallest GPTQ loss over the block (hessian) (default: ${DEFAULT-VALUE}).")
     String ggufScales;
+
+    @Option(names = "--gguf-order", defaultValue = "natural",
+            description = "--format gguf with GPTQ: the order of the ggml blocks, natural or trace (whole blocks by decreasing trace of "
+                    + "their Hessian diagonal, natural order inside a block) (default: ${DEFAULT-VALUE}).")
+    String ggufOrder;
+
+    /** --gguf-order as the method's block order. */
+    BlockOrder ggufBlockOrder() {
+        return switch (ggufOrder) {
+            case "natural" -> BlockOrder.NATURAL;
+            case "trace" -> BlockOrder.BY_TRACE;
+            default -> throw new CalqException("--gguf-order " + ggufOrder + ": expected natural or trace");
+        };
+    }
 
     /** --gguf-scales as the quantizer's choice. */
     GgufGptqQuantizer.ScaleChoice ggufScaleChoice() {

@@ -26,7 +26,7 @@ final class OptionApplicability {
         refuse(parsed, format.equals("nf4"), "does not apply to --format nf4 (bitsandbytes' 4-bit code in blocks of 64 with absmax scales)",
                 "--bits", "--group-size", "--sym", "--mse-clip", "--static-groups");
         refuse(parsed, !format.equals("nf4"), "applies to --format nf4 only", "--bnb-type", "--double-quant");
-        refuse(parsed, !(gptq && ggufOut), "applies to --method gptq --format gguf only (GPTQ inside the ggml block types)", "--gguf-scales");
+        refuse(parsed, !(gptq && ggufOut), "applies to --method gptq --format gguf only (GPTQ inside the ggml block types)", "--gguf-scales", "--gguf-order");
         refuse(parsed, !format.equals("gptq"), "applies to --format gptq only (GPTQ checkpoints, v1 or v2)", "--checkpoint-format");
         refuse(parsed, !ggufOut, "applies to --format gguf (a GGUF beside a checkpoint is --also-gguf TYPE=FILE)", "--type");
         refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type");

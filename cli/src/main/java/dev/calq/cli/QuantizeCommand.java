@@ -141,7 +141,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 types = chosen.choice().options();
             }
             GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), types, gguf.types.imatrix, cfg,
-                    gptq.ggufScaleChoice(), scaling),
+                    gptq.ggufScaleChoice(), scaling, gptq.ggufBlockOrder()),
                     new LlamaImatrix(), log, out);
             return 0;
         }

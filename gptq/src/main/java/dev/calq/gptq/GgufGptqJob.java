@@ -46,11 +46,12 @@ public final class GgufGptqJob {
      * @param scales      how each block's scales are chosen (and whether a K-type token_embd gets the weighted search)
      * @param scaling     a method that re-parameterises each layer before GPTQ runs in it (AWQ's scales for
      *                    {@code --method awq+gptq}), made for the loaded model; null: none
+     * @param order       the order GPTQ quantizes whole blocks in
      */
     public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
-                          GgufGptqQuantizer.ScaleChoice scales, Function<LlamaModel, ScalingMethod> scaling) {
+                          GgufGptqQuantizer.ScaleChoice scales, Function<LlamaModel, ScalingMethod> scaling, BlockOrder order) {
         public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config, GgufGptqQuantizer.ScaleChoice scales) {
-            this(pass, mix, overrides, imatrixFile, config, scales, null);
+            this(pass, mix, overrides, imatrixFile, config, scales, null, BlockOrder.NATURAL);
         }
     }
 
@@ -77,12 +78,13 @@ public final class GgufGptqJob {
             im = o.imatrixFile() != null ? ImportanceMatrix.read(o.imatrixFile()) : imatrix.gather(loaded, pass.calibration(), log);
             if (o.scales() == GgufGptqQuantizer.ScaleChoice.HESSIAN) im = withUniformEmbedding(im, types, loaded.model().hiddenSize());
             GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(),
-                    o.scales(), log);
+                    o.scales(), log).withOrder(o.order());
             List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
             ScalingMethod scaling = o.scaling() != null ? o.scaling().apply(loaded.model()) : null;
             CalibrationPass.run(loaded.model(), samples, scaling != null ? new ChainedMethod(scaling, method) : method,
-                    (scaling != null ? scaling.describe() + "|" : "") + "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales(),
+                    (scaling != null ? scaling.describe() + "|" : "") + "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales()
+                            + (o.order() == BlockOrder.NATURAL ? "" : "|" + o.order()),
                     pass.imatrixOutput() != null ? imatrix : null, pass, log);
             if (scaling != null) log.print(scaling.report());
             log.print(method.errorTable());

@@ -42,6 +42,7 @@ public final class GgufGptqMethod implements LayerMethod {
     private final HessianObserver hessians = new HessianObserver();
     private final Map<String, GgufGptqQuantizer.Result> encoded = new LinkedHashMap<>();
     private final List<LayerError> errors = new ArrayList<>();
+    private BlockOrder order = BlockOrder.NATURAL;
 
     /**
      * {@code typeOf} gives the ggml type of a projection by Hugging Face weight name (null: not quantized here);
@@ -61,6 +62,15 @@ public final class GgufGptqMethod implements LayerMethod {
         this.config = config;
         this.trueSequential = trueSequential;
         this.log = log;
+    }
+
+    /** The quantization order with its prepared inverse Hessian and importance, both in that order. */
+    private record Ordered(int[] perm, InverseHessian inv, float[] importance) {}
+
+    /** Quantizes the columns in {@code o}'s order of whole blocks (default: natural). */
+    public GgufGptqMethod withOrder(BlockOrder o) {
+        this.order = o;
+        return this;
     }
 
     @Override
@@ -85,20 +95,27 @@ public final class GgufGptqMethod implements LayerMethod {
             double[] h = hessians.hessian(layer, site);
             hessians.release(layer, site);
             int in = model.inFeatures(site.projections().getFirst());
-            InverseHessian inv = null;
             float[] importance = GgufGptqQuantizer.diagonal(h, in);
+            // one prepared inverse Hessian per quantization order: the natural one, or one per block size with --gguf-order
+            Map<Integer, Ordered> orders = new java.util.HashMap<>();
             for (Projection p : site.projections()) {
                 String name = p.weightName(layer);
                 GgmlType type = typeOf.apply(name);
                 if (type == null || !GgufGptqQuantizer.supports(type)) continue;
-                if (inv == null) {
-                    inv = InverseHessian.prepare("layer " + layer + " " + site, h, in, config);
+                int[] perm = order.permutation(h, in, type.blockSize());
+                Ordered o = orders.computeIfAbsent(perm == null ? 0 : type.blockSize(), k -> {
+                    InverseHessian inv = InverseHessian.prepare("layer " + layer + " " + site,
+                            perm == null ? h : BlockOrder.permuteSymmetric(h, in, perm), in, config);
                     if (inv.retries() > 0)
                         log.printf(Locale.ROOT, "layer %d %s: Cholesky failed, retried with damp %.4g (%d retries)%n", layer, site, inv.dampUsed(), inv.retries());
-                }
+                    return new Ordered(perm, inv, perm == null ? importance : BlockOrder.permuteColumns(importance, 1, in, perm));
+                });
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
-                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, w, out, in, inv, importance, type, scaleChoice);
+                GgufGptqQuantizer.Result r = perm == null
+                        ? GgufGptqQuantizer.quantize(name, w, out, in, o.inv(), importance, type, scaleChoice)
+                        : BlockOrder.restore(GgufGptqQuantizer.quantize(name, BlockOrder.permuteColumns(w, out, in, perm), out, in, o.inv(),
+                                o.importance(), type, scaleChoice), out, in, perm);
                 float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
                 errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(w, r.dequantized(), out, in, h),
                         OutputError.relativeOutputError(w, plain, out, in, h)));
