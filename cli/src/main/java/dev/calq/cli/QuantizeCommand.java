@@ -126,7 +126,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             // --bits/--group-size grid with zero points, as --method awq --format gguf searches)
             GridConfig search = grid.config(fmt != Format.gguf);
             AwqConfig awqConfig = awq.config();
-            long maxTokens = awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE;
+            // GPTQ's calibration (128 x 512 tokens) is 8x what AWQ's search is made for (16 x 512), and the search
+            // costs about 80 layer passes over its cache: it reads the first 8192 tokens unless told otherwise
+            long maxTokens = awq.awqMaxTokens != null ? awq.awqMaxTokens : AwqOptions.AWQ_GPTQ_MAX_TOKENS;
             scaling = llama -> new AwqScaling(llama, search, awqConfig, maxTokens);
         }
         if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
