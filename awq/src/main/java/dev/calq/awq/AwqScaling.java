@@ -32,7 +32,7 @@ import java.util.Set;
 public final class AwqScaling implements ScalingMethod {
     private static final String FILE = "awq-scaling.bin";
 
-    private final LlamaModel model;
+    private final LlamaModel model, quantized;
     private final AwqMethod method;
     private final String description;
     private final Map<String, Tensor> replaced = new LinkedHashMap<>();
@@ -41,7 +41,17 @@ public final class AwqScaling implements ScalingMethod {
 
     /** {@code config}'s clip setting is ignored (always off, see above). */
     public AwqScaling(LlamaModel model, GridConfig searchGrid, AwqConfig config, long maxTokensPerSite) {
+        this(model, model, searchGrid, config, maxTokensPerSite);
+    }
+
+    /**
+     * Searches on {@code model} (the runner's, whose inputs the search caches) and folds the scales into it and, when
+     * it is another instance, into {@code quantized} too: the model the next method reads its weights from and writes
+     * its quantized ones to (GPTQ inside the GGUF types keeps the runner on an unquantized copy).
+     */
+    public AwqScaling(LlamaModel model, LlamaModel quantized, GridConfig searchGrid, AwqConfig config, long maxTokensPerSite) {
         this.model = model;
+        this.quantized = quantized;
         this.description = "awq scales (no clip)|" + searchGrid + "|" + config.withClip(false) + "|" + maxTokensPerSite;
         ModelConfig c = model.config();
         int width = 2 * c.hiddenSize() + c.qDim() + c.intermediateSize();
@@ -54,6 +64,14 @@ public final class AwqScaling implements ScalingMethod {
         for (ScaleChoice c : report.scales())
             if (!c.identity()) for (Projection p : c.group().scaled()) inputScales.put(p.weightName(layer), c.inputScales().clone());
         for (Tensor t : AwqExport.scaledTensors(layer, block, true)) replaced.put(t.name(), t);
+        if (quantized != model) {
+            for (Projection p : Projection.values()) quantized.setWeight(layer, p, block.weight(p).clone());
+            DecoderLayer q = quantized.layer(layer);
+            for (Tensor t : AwqExport.scaledTensors(layer, block, true)) {
+                float[] v = t.toFloatArray();
+                System.arraycopy(v, 0, AwqExport.liveTensor(q, layer, t.name()), 0, v.length);
+            }
+        }
     }
 
     @Override public List<Set<InputSite>> stages() { return method.stages(); }
@@ -101,7 +119,11 @@ public final class AwqScaling implements ScalingMethod {
         }
     }
 
-    /** Restores the scaled norms and biases into the model (the quantized weights are restored by the next method). */
+    /**
+     * Restores the scaled norms and biases into the model(s). The next method restores its quantized weights; the
+     * runner's copy of a finished layer's projections is not needed again (the runner resumes from the saved hidden
+     * states of the next layer).
+     */
     @Override
     public void loadLayer(int layer, Path dir) throws IOException {
         DecoderLayer dl = model.layer(layer);
@@ -119,6 +141,7 @@ public final class AwqScaling implements ScalingMethod {
                 float[] live = AwqExport.liveTensor(dl, layer, name);
                 if (live == null || live.length != v.length) throw new IOException(dir.resolve(FILE) + ": " + name + " does not fit layer " + layer);
                 System.arraycopy(v, 0, live, 0, v.length);
+                if (quantized != model) System.arraycopy(v, 0, AwqExport.liveTensor(quantized.layer(layer), layer, name), 0, v.length);
             }
         }
     }

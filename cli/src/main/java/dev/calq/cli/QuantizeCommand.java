@@ -3,7 +3,6 @@ package dev.calq.cli;
 import dev.calq.awq.AwqConfig;
 import dev.calq.awq.AwqJob;
 import dev.calq.awq.AwqScaling;
-import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.PassOptions;
 import dev.calq.calibration.runner.ScalingMethod;
@@ -28,7 +27,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -119,7 +117,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
         PassOptions pass = passFlags.options(model, output, calibration, gguf.imatrixOutput);
         if (fmt == Format.gguf && m == Method.rtn) return ggufRtn(pass, log);
-        Function<LlamaModel, ScalingMethod> scaling = null;
+        ScalingMethod.Factory scaling = null;
         if (m == Method.awq_gptq) {
             if (!calibration.given()) throw new CalqException("--method awq+gptq needs --calibration (AWQ's search and GPTQ's Hessians come from it)");
             // AWQ's search measures its candidate scales by rounding onto the checkpoint's grid (for GGUF: the
@@ -129,7 +127,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             // GPTQ's calibration (128 x 512 tokens) is 8x what AWQ's search is made for (16 x 512), and the search
             // costs about 80 layer passes over its cache: it reads the first 8192 tokens unless told otherwise
             long maxTokens = awq.awqMaxTokens != null ? awq.awqMaxTokens : AwqOptions.AWQ_GPTQ_MAX_TOKENS;
-            scaling = llama -> new AwqScaling(llama, search, awqConfig, maxTokens);
+            scaling = (runner, quantized) -> new AwqScaling(runner, quantized, search, awqConfig, maxTokens);
         }
         if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).

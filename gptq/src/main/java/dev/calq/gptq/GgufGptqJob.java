@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * {@code quantize --method gptq --format gguf}: the mix's types chosen as llama-quantize chooses them, then GPTQ inside
@@ -49,7 +48,7 @@ public final class GgufGptqJob {
      * @param order       the order GPTQ quantizes whole blocks in
      */
     public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
-                          GgufGptqQuantizer.ScaleChoice scales, Function<LlamaModel, ScalingMethod> scaling, BlockOrder order) {
+                          GgufGptqQuantizer.ScaleChoice scales, ScalingMethod.Factory scaling, BlockOrder order) {
         public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config, GgufGptqQuantizer.ScaleChoice scales) {
             this(pass, mix, overrides, imatrixFile, config, scales, null, BlockOrder.NATURAL);
         }
@@ -77,12 +76,15 @@ public final class GgufGptqJob {
         try (LoadedModel loaded = ModelLoader.load(pass.model())) {
             im = o.imatrixFile() != null ? ImportanceMatrix.read(o.imatrixFile()) : imatrix.gather(loaded, pass.calibration(), log);
             if (o.scales() == GgufGptqQuantizer.ScaleChoice.HESSIAN) im = withUniformEmbedding(im, types, loaded.model().hiddenSize());
-            GgufGptqMethod method = new GgufGptqMethod(loaded.model(), hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(),
+            // the method quantizes one instance of the model; the runner runs another, unquantized one (the inputs
+            // GPTQ fits are the full-precision model's)
+            LlamaModel quantizedModel = loaded.model(), runnerModel = loaded.model();
+            GgufGptqMethod method = new GgufGptqMethod(quantizedModel, hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(),
                     o.scales(), log).withOrder(o.order());
             List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens%n", samples.size(), samples.getFirst().length);
-            ScalingMethod scaling = o.scaling() != null ? o.scaling().apply(loaded.model()) : null;
-            CalibrationPass.run(loaded.model(), samples, scaling != null ? new ChainedMethod(scaling, method) : method,
+            ScalingMethod scaling = o.scaling() != null ? o.scaling().create(runnerModel, quantizedModel) : null;
+            CalibrationPass.run(runnerModel, samples, scaling != null ? new ChainedMethod(scaling, method) : method,
                     (scaling != null ? scaling.describe() + "|" : "") + "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales()
                             + (o.order() == BlockOrder.NATURAL ? "" : "|" + o.order()),
                     pass.imatrixOutput() != null ? imatrix : null, pass, log);
@@ -91,7 +93,7 @@ public final class GgufGptqJob {
             for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet())
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));
             // AWQ-scaled: the norms, biases and unencoded projections come from the scaled model, still open
-            GgufConverter.Source scaled = scaling != null ? scaledSource(loaded, scaling, method.encoded().keySet()) : null;
+            GgufConverter.Source scaled = scaling != null ? scaledSource(loaded, runnerModel, scaling, method.encoded().keySet()) : null;
             r = scaled == null ? null : GgufConverter.convert(scaled, pass.output(), GgufConverter.mixChooser(scaled, mix, o.overrides(), true),
                     im.withInputScales(ggufNames(scaling.inputScales())), pass.replace(), encoded);
         }
@@ -120,14 +122,13 @@ public final class GgufGptqJob {
     }
 
     /**
-     * The model as the scaling left it, for the tensors GPTQ did not encode: the scaled norms and biases, and the
+     * The model as the scaling left it ({@code model}: the runner's, scaled but unquantized), for the tensors GPTQ did not encode: the scaled norms and biases, and the
      * scaled float weight of every projection that kept a float type or one GPTQ cannot run inside (the converter
      * quantizes those with the importance matrix divided by the same scales).
      */
-    private static GgufConverter.Source scaledSource(LoadedModel loaded, ScalingMethod scaling, Set<String> encoded) {
+    private static GgufConverter.Source scaledSource(LoadedModel loaded, LlamaModel model, ScalingMethod scaling, Set<String> encoded) {
         OverlayTensorSource over = new OverlayTensorSource(loaded.weights());
         for (Tensor t : scaling.replacedTensors().values()) over.replace(t);
-        LlamaModel model = loaded.model();
         for (int l = 0; l < model.numLayers(); l++)
             for (Projection p : Projection.values()) {
                 String name = p.weightName(l);

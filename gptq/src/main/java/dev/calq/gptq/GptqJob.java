@@ -25,7 +25,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 
 /**
  * {@code calq quantize --method gptq|rtn} into a checkpoint: GPTQ or RTN layer by layer (RTN without calibration text
@@ -43,7 +42,7 @@ public final class GptqJob {
      */
     public record Options(PassOptions pass, GptqMethod.Algorithm algorithm, GptqConfig config, boolean compareRtn,
                           GridCheckpointFormat checkpoint, Bnb4BitType bnb, boolean doubleQuant, List<GgufJob.Target> alsoGguf,
-                          String formatName, Function<LlamaModel, ScalingMethod> scaling) {
+                          String formatName, ScalingMethod.Factory scaling) {
         public Options(PassOptions pass, GptqMethod.Algorithm algorithm, GptqConfig config, boolean compareRtn, GridCheckpointFormat checkpoint,
                        Bnb4BitType bnb, boolean doubleQuant, List<GgufJob.Target> alsoGguf, String formatName) {
             this(pass, algorithm, config, compareRtn, checkpoint, bnb, doubleQuant, alsoGguf, formatName, null);
@@ -68,7 +67,7 @@ public final class GptqJob {
             GptqMethod gptq = new GptqMethod(llama, cfg, o.algorithm(), o.compareRtn(), log);
             if (o.bnb() != null) gptq.withGrid(new CodebookGrid(o.bnb().code()));
             ImportanceMatrix im = null;
-            ScalingMethod scaling = o.scaling() != null ? o.scaling().apply(llama) : null;
+            ScalingMethod scaling = o.scaling() != null ? o.scaling().create(llama, llama) : null;
             TensorSource plain = loaded.weights();
             if (o.algorithm() == GptqMethod.Algorithm.RTN && !pass.calibration().given()) {
                 RtnWithoutCalibration.quantizeAll(llama, cfg.grid(), gptq);

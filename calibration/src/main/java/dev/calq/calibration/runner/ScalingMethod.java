@@ -20,6 +20,16 @@ public interface ScalingMethod extends LayerMethod {
      */
     Map<String, float[]> inputScales();
 
+    /**
+     * Makes the scaling for a job's models: it observes and scales {@code runner} (the model the calibration runner
+     * runs) and applies the same scales to {@code quantized} (the one the quantizing method reads and writes; the same
+     * instance for the GPTQ checkpoints, an unquantized copy for the runner of GPTQ inside the GGUF types).
+     */
+    @FunctionalInterface
+    interface Factory {
+        ScalingMethod create(dev.calq.calibration.model.LlamaModel runner, dev.calq.calibration.model.LlamaModel quantized);
+    }
+
     /** The method and its options, for the resume key and the summary line. */
     String describe();
 
