@@ -60,9 +60,17 @@ class QuantizeAwqGptqTest {
             }
             assertTrue(scaledNorms > 0, "AWQ folded its scales into some norms");
         }
-        CliRun eval = CliRun.of("eval", "--model", awq.toString(), "--text", SharedData.calibrationText().toString(), "--ctx", "64", "--chunks", "2", "--json");
+        double scaled = ppl(awq), unscaled = ppl(plain);
+        assertTrue(scaled < 1.2 * unscaled, "the scaled weights are GPTQ's and the norms match them: PPL " + scaled + " against plain GPTQ's " + unscaled);
+    }
+
+    /** calq eval's perplexity of {@code model} over two chunks of 64 tokens of the calibration text. */
+    private static double ppl(Path model) {
+        CliRun eval = CliRun.of("eval", "--model", model.toString(), "--text", SharedData.calibrationText().toString(), "--ctx", "64", "--chunks", "2", "--json");
         assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().contains("ppl"), eval.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"ppl\"\\s*:\\s*([0-9.eE+-]+)").matcher(eval.out());
+        assertTrue(m.find(), eval.out());
+        return Double.parseDouble(m.group(1));
     }
 
     @Test
@@ -81,9 +89,8 @@ class QuantizeAwqGptqTest {
             assertTrue(scaled > 0, "the scaled norms are written beside GPTQ's weights");
             assertTrue(w.weights().contains("model.layers.7.mlp.down_proj.weight"));
         }
-        CliRun eval = CliRun.of("eval", "--model", awq.toString(), "--text", SharedData.calibrationText().toString(), "--ctx", "64", "--chunks", "2", "--json");
-        assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().contains("ppl"), eval.out());
+        double q = ppl(awq), base = ppl(SharedData.tinyLlama());
+        assertTrue(q < 1.5 * base, "a working 4-bit model: PPL " + q + " against the bf16 model's " + base);
     }
 
     @Test
