@@ -131,7 +131,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
-            GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
+            GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp(true), gptq.blockSize, gptq.trueSequential);
             MixOptions types = gguf.types.mixFlags.options();
             if (gguf.target.given()) {
                 // a size target: the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md
@@ -164,7 +164,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
         GptqConfig cfg = fmt == Format.nf4
-                ? new GptqConfig(new GridConfig(4, Bnb4BitLayer.BLOCK, true, false), false, false, gptq.damp, gptq.blockSize, gptq.trueSequential)
+                ? new GptqConfig(new GridConfig(4, Bnb4BitLayer.BLOCK, true, false), false, false, gptq.damp(false), gptq.blockSize, gptq.trueSequential)
                 : gptq.config(grid.config(true));
         Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
         GptqMethod.Algorithm algo = m == Method.rtn ? GptqMethod.Algorithm.RTN : GptqMethod.Algorithm.GPTQ;
