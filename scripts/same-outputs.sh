@@ -7,6 +7,9 @@
 #
 # e.g. git worktree add /tmp/calq-base 25dd2e6 && scripts/same-outputs.sh /tmp/calq-base . /tmp/same
 # NEW_CHECKOUT none: only record the base side. Each checkout's ./calq builds its own jar. Prints one line per output and exits 1 on the first difference.
+# NEW_GPTQ_GGUF_ARGS (environment): extra arguments for the new side's --method gptq --format gguf lines only, for a
+# default changed on purpose since the base (e.g. NEW_GPTQ_GGUF_ARGS="--gguf-scales diagonal" against 364089c, before
+# issue 12 made hessian the default).
 set -euo pipefail
 base="$(cd "$1" && pwd)"; new="$2"; [ "$new" = none ] || new="$(cd "$new" && pwd)"; scratch="$3"; defaults="${4:-}"
 here="$(cd "$(dirname "$0")/.." && pwd)"; mkdir -p "$scratch"
@@ -16,8 +19,8 @@ C="$here/../shared/datasets/calibration/calibration-en.txt"
 export CALQ_JAVA_OPTS="${CALQ_JAVA_OPTS:--Xmx4g}"
 small=(--nsamples 8 --seqlen 128)
 
-run_all() { # checkout outdir
-  local calq="$1/calq" o="$2"
+run_all() { # checkout outdir [extra args of the --method gptq --format gguf lines]
+  local calq="$1/calq" o="$2"; shift 2; local gg=("$@")
   rm -rf "$o"; mkdir -p "$o"
   "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --output "$o/gptq" --imatrix-output "$o/gptq-imatrix.gguf"
   "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --act-order --sym --output "$o/gptq-actorder"
@@ -36,7 +39,7 @@ run_all() { # checkout outdir
   # The method x encoding pairs and the multi-output option (issue 10): AWQ-scaled GGUF, GPTQ inside the ggml
   # types, GGUF beside a GPTQ checkpoint, NF4 and compressed-tensors checkpoints.
   "$calq" quantize --model "$M" --calibration "$C" --nsamples 4 --seqlen 128 --awq-max-tokens 256 --method awq --format gguf --type Q4_K_M --output "$o/awq-q4km.gguf"
-  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --method gptq --format gguf --type Q3_K_M --output "$o/gptq-q3km.gguf"
+  "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --method gptq --format gguf --type Q3_K_M ${gg[@]+"${gg[@]}"} --output "$o/gptq-q3km.gguf"
   "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --output "$o/gptq-also" --also-gguf "Q4_K_M=$o/gptq-also-q4km.gguf"
   "$calq" quantize --model "$M" --calibration "$C" "${small[@]}" --format compressed-tensors --output "$o/gptq-ct"
   "$calq" quantize --model "$M" --method rtn --format nf4 --output "$o/rtn-nf4"
@@ -53,7 +56,8 @@ if [ ! -f "$scratch/base.sha256" ]; then
   sums "$scratch/base" > "$scratch/base.sha256"
 fi
 [ "$new" = none ] && exit 0
-run_all "$new" "$scratch/new" > "$scratch/new.log" 2>&1 || { echo "new run failed: see $scratch/new.log" >&2; exit 2; }
+read -r -a new_gg <<< "${NEW_GPTQ_GGUF_ARGS:-}"
+run_all "$new" "$scratch/new" ${new_gg[@]+"${new_gg[@]}"} > "$scratch/new.log" 2>&1 || { echo "new run failed: see $scratch/new.log" >&2; exit 2; }
 sums "$scratch/new" > "$scratch/new.sha256"
 cat "$scratch/new.sha256"
 # A base side recorded with --defaults also serves a later run without it.

@@ -20,7 +20,6 @@ import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,9 +46,13 @@ public final class AwqJob {
     public record Options(PassOptions pass, GridConfig grid, AwqConfig awq, long maxTokens, Long maxTokensGiven, boolean awqGemm,
                           GridCheckpointFormat checkpoint, Bnb4BitType bnb, boolean doubleQuant, List<GgufJob.Target> gguf, String formatName) {}
 
+    /** What a run wrote: the checkpoint (at the options' output, unless the output is GGUF), the GGUF files, and the seconds in all. */
+    public record Result(Options options, List<GgufJob.Written> gguf, double seconds) {}
+
     private AwqJob() {}
 
-    public static void run(Options o, ImatrixGatherer imatrix, PrintStream log, PrintStream out) {
+    /** {@code imatrix} gathers the pass's importance matrix for --imatrix-output and the GGUF files. */
+    public static Result run(Options o, ImatrixGatherer imatrix, PrintStream log) {
         PassOptions pass = o.pass();
         GridConfig cfg = o.grid();
         List<GgufJob.Target> ggufOut = o.gguf();
@@ -58,6 +61,7 @@ public final class AwqJob {
         pass.checkOutputs(beside);
         pass.requireHfFolder();
         long start = System.nanoTime();
+        List<GgufJob.Written> gguf = List.of();
         try (LoadedModel loaded = ModelLoader.load(pass.model())) {
             LlamaModel llama = loaded.model();
             List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.AWQ);
@@ -87,13 +91,10 @@ public final class AwqJob {
                 for (Tensor t : awq.scaledTensors().values()) scaled.replace(t);
                 Map<String, float[]> scales = new LinkedHashMap<>();
                 for (var e : awq.inputScales().entrySet()) scales.put(LlamaTensorNames.toGguf(e.getKey()), e.getValue());
-                GgufJob.writeAll(loaded.ggufSource(scaled), ggufOut, im.withInputScales(scales), pass.replace(), new PrintWriter(out, true));
+                gguf = GgufJob.writeAll(loaded.ggufSource(scaled), ggufOut, im.withInputScales(scales), pass.replace());
             }
         }
         pass.deleteCheckpoints();
-        if (o.bnb() != null) out.printf(Locale.ROOT, "wrote %s (awq, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", pass.output(), o.bnb().jsonName(),
-                o.doubleQuant() ? "double-quantized absmax" : "float32 absmax", (System.nanoTime() - start) / 1e9);
-        else out.printf(Locale.ROOT, "wrote %s (awq, %s format, %d-bit, group %d, %s) in %.1fs%n", pass.output(), o.formatName(), cfg.bits(),
-                cfg.groupSize(), cfg.sym() ? "symmetric" : "zero points", (System.nanoTime() - start) / 1e9);
+        return new Result(o, gguf, (System.nanoTime() - start) / 1e9);
     }
 }

@@ -1,6 +1,7 @@
 package dev.calq.cli;
 
 import dev.calq.formats.gguf.llama.GgufJob;
+import dev.calq.formats.gguf.llama.GgufReport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,7 +29,7 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         GgufJob.Target target = new GgufJob.Target(types.type, types.mixFlags.options(), output);
-        GgufJob.convert(model, target, types.imatrix, types.mixFlags.dryRun, overwrite, spec.commandLine().getOut());
+        GgufReport.print(spec.commandLine().getOut(), GgufJob.convert(model, target, types.imatrix, types.mixFlags.dryRun, overwrite));
         return 0;
     }
 }

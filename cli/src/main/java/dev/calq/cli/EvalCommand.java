@@ -50,8 +50,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Override public Integer call() {
         PerplexityMethod m = parseMethod(method);
         chunking.check();
-        EvalJob.run(new EvalJob.Options(model, tokenizerPath, text, chunking.ctx, chunking.count(), m, json, saveLogits,
-                klBase, overwrite), spec.commandLine().getOut(), spec.commandLine().getErr());
+        EvalLines.print(spec.commandLine().getOut(), EvalJob.run(new EvalJob.Options(model, tokenizerPath, text, chunking.ctx, chunking.count(), m,
+                json, saveLogits, klBase, overwrite), spec.commandLine().getErr()));
         return 0;
     }
 

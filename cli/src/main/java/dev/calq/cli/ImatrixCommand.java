@@ -34,8 +34,8 @@ public final class ImatrixCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ImatrixJob.run(new ImatrixJob.Options(model, calibration, textField, output, chunks.ctx, chunks.count(), legacy, overwrite),
-                System.err, System.out);
+        JobLines.imatrix(new java.io.PrintWriter(System.out, true),
+                ImatrixJob.run(new ImatrixJob.Options(model, calibration, textField, output, chunks.ctx, chunks.count(), legacy, overwrite), System.err));
         return 0;
     }
 }

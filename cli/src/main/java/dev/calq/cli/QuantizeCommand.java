@@ -12,13 +12,14 @@ import dev.calq.formats.bnb.Bnb4BitLayer;
 import dev.calq.formats.bnb.Bnb4BitType;
 import dev.calq.formats.bnb.BnbQuantize;
 import dev.calq.formats.gguf.llama.GgufJob;
-import dev.calq.formats.gguf.mix.MixOptions;
+import dev.calq.formats.gguf.llama.GgufReport;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.quantized.GridCheckpointFormat;
 import dev.calq.gptq.GgufGptqJob;
 import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqJob;
 import dev.calq.gptq.GptqMethod;
+import dev.calq.gptq.sensitivity.SizeTargetJob;
 import dev.calq.imatrix.ImatrixGgufJob;
 import dev.calq.imatrix.LlamaImatrix;
 import java.io.PrintStream;
@@ -132,17 +133,10 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
             GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp(true), gptq.blockSize, gptq.trueSequential);
-            MixOptions types = gguf.types.mixFlags.options();
-            if (gguf.target.given()) {
-                // a size target: the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md
-                // says why that proxy holds for GPTQ too), then GPTQ inside them
-                TargetQuantize.Chosen chosen = TargetQuantize.choose(model, output, calibration, gguf, passFlags.overwrite, false, log);
-                if (chosen.typesFile() == null) return 0;
-                types = chosen.choice().options();
-            }
-            GgufGptqJob.run(new GgufGptqJob.Options(pass, QuantMix.forName(gguf.types.type), types, gguf.types.imatrix, cfg,
-                    gptq.ggufScaleChoice(), scaling, gptq.ggufBlockOrder()),
-                    new LlamaImatrix(), log, out);
+            SizeTargetJob.Options target = gguf.target.given() ? gguf.target(model, output, calibration, passFlags.overwrite) : null;
+            QuantMix mix = QuantMix.forName(gguf.types.type);
+            JobLines.ggufGptq(new PrintWriter(out, true), log, GgufGptqJob.run(new GgufGptqJob.Options(pass, mix, gguf.types.mixFlags.options(),
+                    gguf.types.imatrix, cfg, gptq.ggufScaleChoice(), target, scaling, gptq.ggufBlockOrder()), new LlamaImatrix(), log), mix, output);
             return 0;
         }
         if (fmt == Format.nf4) {
@@ -158,8 +152,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             AwqConfig awqConfig = awq.config();
             List<GgufJob.Target> ggufOut = new ArrayList<>(also);
             if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output));
-            AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE, awq.awqMaxTokens,
-                    fmt == Format.awq, checkpoint, bnb, doubleQuant, ggufOut, formatName(fmt)), new LlamaImatrix(), log, out);
+            JobLines.awq(new PrintWriter(out, true), AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE,
+                    awq.awqMaxTokens, fmt == Format.awq, checkpoint, bnb, doubleQuant, ggufOut, formatName(fmt)), new LlamaImatrix(), log));
             return 0;
         }
         // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
@@ -168,8 +162,8 @@ public final class QuantizeCommand implements Callable<Integer> {
                 : gptq.config(grid.config(true));
         Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
         GptqMethod.Algorithm algo = m == Method.rtn ? GptqMethod.Algorithm.RTN : GptqMethod.Algorithm.GPTQ;
-        GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant, also, formatName(fmt), scaling),
-                new LlamaImatrix(), log, out);
+        JobLines.gptq(new PrintWriter(out, true), GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant,
+                also, formatName(fmt), scaling), new LlamaImatrix(), log));
         return 0;
     }
 
@@ -179,7 +173,11 @@ public final class QuantizeCommand implements Callable<Integer> {
      */
     private int ggufRtn(PassOptions pass, PrintStream log) {
         pass.requireHfFolder();
-        if (gguf.target.given()) return TargetQuantize.run(model, output, calibration, gguf, passFlags.overwrite, log);
+        if (gguf.target.given()) {
+            SizeTargetJob.Options target = gguf.target(model, output, calibration, passFlags.overwrite);
+            SizeTargetLines.written(new PrintWriter(System.out, true), log, SizeTargetJob.run(target, new LlamaImatrix(), log), target);
+            return 0;
+        }
         GgufJob.Target target = new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output);
         boolean dryRun = gguf.types.mixFlags.dryRun, overwrite = passFlags.overwrite;
         if (!dryRun) {
@@ -188,8 +186,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         PrintWriter out = new PrintWriter(System.out, true);
         if (gguf.types.imatrix == null && calibration.given())
-            ImatrixGgufJob.run(model, target, calibration.spec(), gguf.imatrixOutput, dryRun, overwrite, log, out);
-        else GgufJob.convert(model, target, gguf.types.imatrix, dryRun, overwrite, out);
+            GgufReport.print(out, ImatrixGgufJob.run(model, target, calibration.spec(), gguf.imatrixOutput, dryRun, overwrite, log));
+        else GgufReport.print(out, GgufJob.convert(model, target, gguf.types.imatrix, dryRun, overwrite));
         return 0;
     }
 

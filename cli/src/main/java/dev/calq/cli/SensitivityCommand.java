@@ -1,8 +1,9 @@
 package dev.calq.cli;
 
-import dev.calq.calibration.model.LoadedModel;
-import dev.calq.calibration.model.ModelLoader;
-import dev.calq.formats.AtomicOutput;
+import dev.calq.cli.plot.SensitivityCharts;
+import dev.calq.gptq.sensitivity.SensitivityJob;
+import dev.calq.gptq.sensitivity.SensitivityReport;
+import dev.calq.imatrix.LlamaImatrix;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,13 +32,9 @@ public final class SensitivityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        AtomicOutput.checkTarget(output, overwrite, model);
-        sensitivity.check();
-        SensitivityPass.Result s;
-        try (LoadedModel loaded = ModelLoader.load(model)) {
-            s = SensitivityPass.run(loaded, calibration, imatrix, sensitivity.candidates(), sensitivity.gain(), sensitivity.probeChunks, sensitivity.sampleRows, System.err);
-        }
-        SensitivityReport.write(output, model, output.resolve("model.gguf"), s.table(), overwrite, System.out);
+        SensitivityJob.run(new SensitivityJob.Options(model, output, calibration.spec(), imatrix, sensitivity.settings(), new SensitivityCharts(), overwrite),
+                new LlamaImatrix(), System.err);
+        System.out.println(SensitivityReport.writtenLine(output));
         return 0;
     }
 }

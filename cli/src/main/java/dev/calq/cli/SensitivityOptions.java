@@ -1,8 +1,6 @@
 package dev.calq.cli;
 
-import dev.calq.formats.CalqException;
-import dev.calq.formats.gguf.quant.GgmlType;
-import java.util.List;
+import dev.calq.gptq.sensitivity.SensitivityPass;
 import picocli.CommandLine.Option;
 
 /** How the sensitivity is measured, shared by {@code calq sensitivity} and {@code quantize --target-size}. */
@@ -23,12 +21,9 @@ final class SensitivityOptions {
             description = "Rows of each projection the trial quantizations estimate its error from: at least N and 1/16 of them, 16x that for token_embd and output; 0 quantizes every row (default: ${DEFAULT-VALUE}).")
     int sampleRows;
 
-    List<GgmlType> candidates() { return SensitivityPass.parseCandidates(candidateTypes); }
-
-    GgmlType gain() { return SensitivityPass.parseCandidates(gainType).getFirst(); }
-
-    void check() {
-        if (probeChunks <= 0) throw new CalqException("--probe-chunks " + probeChunks + " must be positive");
-        if (sampleRows < 0) throw new CalqException("--sample-rows " + sampleRows + " must be 0 (every row) or positive");
+    /** The validated settings as the sensitivity pass takes them. */
+    SensitivityPass.Settings settings() {
+        return new SensitivityPass.Settings(SensitivityPass.parseCandidates(candidateTypes), SensitivityPass.parseCandidates(gainType).getFirst(),
+                probeChunks, sampleRows);
     }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Determinism and crash safety of {@code calq quantize} on the shared model (skipped without ../shared): two runs
  * with the same options write byte-identical checkpoints, and a run killed with SIGKILL after a finished layer,
- * continued with --resume, writes the same bytes as an uninterrupted run.
+ * continued with --resume, writes the same bytes as an uninterrupted run: a GPTQ checkpoint, and GPTQ inside the
+ * GGUF block types (whose ggml blocks are saved in the same resume file).
  */
 class QuantizeResumeTest {
     @TempDir Path dir;
@@ -27,7 +28,7 @@ class QuantizeResumeTest {
     @BeforeEach void shared() {
         Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
         options = List.of("quantize", "--model", SharedData.tinyLlama().toString(), "--calibration", SharedData.calibrationText().toString(),
-                "--nsamples", "4", "--seqlen", "128", "--seed", "7", "--bits", "4", "--group-size", "128");
+                "--nsamples", "4", "--seqlen", "128", "--seed", "7");
     }
 
     private String[] args(Path out, String... extra) {
@@ -40,25 +41,41 @@ class QuantizeResumeTest {
 
     @Test
     void sameOptionsGiveIdenticalBytesAndResumeAfterSigkillToo() throws Exception {
-        Path a = dir.resolve("a"), b = dir.resolve("b"), c = dir.resolve("c");
-        assertEquals(0, Main.commandLine().execute(args(a)));
-        assertEquals(0, Main.commandLine().execute(args(b)));
+        String[] grid = {"--bits", "4", "--group-size", "128"};
+        Path a = dir.resolve("a"), b = dir.resolve("b");
+        assertEquals(0, Main.commandLine().execute(args(a, grid)));
+        assertEquals(0, Main.commandLine().execute(args(b, grid)));
         assertSameFiles(a, b);
         assertFalse(Files.exists(dir.resolve("a.calq-work")), "the work folder is removed after a finished run");
+        assertResumeAfterSigkillGivesSameBytes(a, dir.resolve("c"), grid);
+    }
 
-        // A separate JVM, killed (SIGKILL) once the checkpoint names a finished layer past the first.
-        Path work = dir.resolve("c.calq-work");
+    @Test
+    void gptqInsideGgufTypesResumesAfterSigkillToTheSameBytes() throws Exception {
+        String[] gguf = {"--method", "gptq", "--format", "gguf", "--type", "Q8_0"}; // the fastest block type: the bytes round-trip whatever the type
+        Path a = dir.resolve("a.gguf");
+        assertEquals(0, Main.commandLine().execute(args(a, gguf)));
+        assertFalse(Files.exists(dir.resolve("a.gguf.calq-work")), "the work folder is removed after a finished run");
+        assertResumeAfterSigkillGivesSameBytes(a, dir.resolve("c.gguf"), gguf);
+    }
+
+    /** A separate JVM writing {@code c}, killed (SIGKILL) once the checkpoint names a finished layer past the first, then resumed. */
+    private void assertResumeAfterSigkillGivesSameBytes(Path a, Path c, String... extra) throws Exception {
+        Path work = c.resolveSibling(c.getFileName() + ".calq-work");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args(c)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("c.log").toFile()).start();
+        cmd.addAll(List.of(args(c, extra)));
+        Path log = c.resolveSibling(c.getFileName() + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         while (lastLayer(work) < 2 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
         p.destroyForcibly().waitFor();
         Assumptions.assumeTrue(!Files.exists(c), "the run finished before it could be killed");
-        assertTrue(lastLayer(work) >= 2, "a checkpoint exists: " + Files.readString(dir.resolve("c.log")));
+        assertTrue(lastLayer(work) >= 2, "a checkpoint exists: " + Files.readString(log));
 
-        assertEquals(0, Main.commandLine().execute(args(c, "--resume")));
+        List<String> resumed = new ArrayList<>(List.of(extra));
+        resumed.add("--resume");
+        assertEquals(0, Main.commandLine().execute(args(c, resumed.toArray(String[]::new))));
         assertSameFiles(a, c);
     }
 
@@ -72,6 +89,10 @@ class QuantizeResumeTest {
     }
 
     private static void assertSameFiles(Path x, Path y) throws IOException {
+        if (Files.isRegularFile(x)) {
+            assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y), y.toString());
+            return;
+        }
         List<Path> xs, ys;
         try (Stream<Path> s = Files.list(x)) { xs = s.map(Path::getFileName).sorted().toList(); }
         try (Stream<Path> s = Files.list(y)) { ys = s.map(Path::getFileName).sorted().toList(); }

@@ -13,7 +13,6 @@ import dev.calq.datasets.CalibrationSampler;
 import dev.calq.datasets.tokenizer.Tokenizers;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.llama.GgufConverter;
-import dev.calq.formats.gguf.llama.GgufReport;
 import dev.calq.formats.gguf.llama.LlamaTensorNames;
 import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
@@ -21,8 +20,8 @@ import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
+import dev.calq.gptq.sensitivity.SizeTargetJob;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,20 +42,38 @@ public final class GgufGptqJob {
      * @param imatrixFile an importance matrix to use (null: gathered from the calibration text first)
      * @param config      damping, block size and true-sequential (act-order is refused)
      * @param scales      how each block's scales are chosen (and whether a K-type token_embd gets the weighted search)
+     * @param target      a size target whose chosen types replace {@code overrides} (null: the mix as given)
      * @param scaling     a method that re-parameterises each layer before GPTQ runs in it (AWQ's scales for
      *                    {@code --method awq+gptq}), made for the loaded model; null: none
      * @param order       the order GPTQ quantizes whole blocks in
      */
     public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
-                          GgufGptqQuantizer.ScaleChoice scales, ScalingMethod.Factory scaling, BlockOrder order) {
-        public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config, GgufGptqQuantizer.ScaleChoice scales) {
-            this(pass, mix, overrides, imatrixFile, config, scales, null, BlockOrder.NATURAL);
+                          GgufGptqQuantizer.ScaleChoice scales, SizeTargetJob.Options target, ScalingMethod.Factory scaling, BlockOrder order) {
+        public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config, GgufGptqQuantizer.ScaleChoice scales,
+                       SizeTargetJob.Options target) {
+            this(pass, mix, overrides, imatrixFile, config, scales, target, null, BlockOrder.NATURAL);
         }
     }
 
+    /**
+     * What a run did: the size target's choice (null without one), the GGUF file written (null in a target's dry
+     * run), how many of its tensors GPTQ encoded, and the seconds from the plan to the written file.
+     */
+    public record Result(SizeTargetJob.Chosen target, GgufConverter.Result file, int gptqTensors, double seconds) {}
+
     private GgufGptqJob() {}
 
-    public static void run(Options o, ImatrixGatherer imatrix, PrintStream log, PrintStream out) {
+    /** {@code imatrix} gathers the importance matrix when no --imatrix is given (and the size target's, and --imatrix-output's). */
+    public static Result run(Options o, ImatrixGatherer imatrix, PrintStream log) {
+        SizeTargetJob.Chosen chosen = null;
+        MixOptions overrides = o.overrides();
+        if (o.target() != null) {
+            // the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md says why that proxy
+            // holds for GPTQ too), then GPTQ inside them
+            chosen = SizeTargetJob.choose(o.target(), false, imatrix, log);
+            if (chosen.typesFile() == null) return new Result(chosen, null, 0, 0);
+            overrides = chosen.choice().options();
+        }
         PassOptions pass = o.pass();
         QuantMix mix = o.mix();
         if (!mix.quantized()) throw new CalqException("--method gptq needs a quantized --type; " + mix + " stores floats");
@@ -67,7 +84,7 @@ public final class GgufGptqJob {
         pass.requireHfFolder();
         pass.checkOutput(pass.output(), o.imatrixFile());
         if (pass.imatrixOutput() != null) pass.checkOutput(pass.imatrixOutput(), pass.output());
-        Map<String, GgmlType> types = GgufConverter.plannedTypes(pass.model(), GgufConverter.mixChooser(pass.model(), mix, o.overrides(), true));
+        Map<String, GgmlType> types = GgufConverter.plannedTypes(pass.model(), GgufConverter.mixChooser(pass.model(), mix, overrides, true));
         GptqConfig cfg = o.config();
         long start = System.nanoTime();
         Map<String, GgufConverter.Encoded> encoded = new LinkedHashMap<>();
@@ -90,18 +107,17 @@ public final class GgufGptqJob {
                     pass.imatrixOutput() != null ? imatrix : null, pass, log);
             if (scaling != null) log.print(scaling.report());
             log.print(method.errorTable());
-            for (Map.Entry<String, GgufGptqQuantizer.Result> e : method.encoded().entrySet())
+            for (var e : method.encoded().entrySet())
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));
             // AWQ-scaled: the norms, biases and unencoded projections come from the scaled model, still open
             GgufConverter.Source scaled = scaling != null ? scaledSource(loaded, runnerModel, scaling, method.encoded().keySet()) : null;
-            r = scaled == null ? null : GgufConverter.convert(scaled, pass.output(), GgufConverter.mixChooser(scaled, mix, o.overrides(), true),
+            r = scaled == null ? null : GgufConverter.convert(scaled, pass.output(), GgufConverter.mixChooser(scaled, mix, overrides, true),
                     im.withInputScales(ggufNames(scaling.inputScales())), pass.replace(), encoded);
         }
-        if (r == null) r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, o.overrides(), true), im,
+        if (r == null) r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, overrides, true), im,
                 pass.replace(), encoded);
         pass.deleteCheckpoints();
-        log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", encoded.size(), r.tensors().size());
-        GgufReport.printWritten(new PrintWriter(out, true), r, mix, (System.nanoTime() - start) / 1e9);
+        return new Result(chosen, r, encoded.size(), (System.nanoTime() - start) / 1e9);
     }
 
     /**

@@ -3,18 +3,15 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.InputSite;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.QuantizedLayers;
 import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.model.LayerwiseModel;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.gguf.quant.Quantizers;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,7 +25,7 @@ import java.util.function.Function;
  * see the quantized model. Projections the mix gives another type (F16 fallbacks) are left to the converter.
  */
 public final class GgufGptqMethod implements LayerMethod {
-    private static final String FILE = "gguf-gptq-layer.bin";
+    private static final String ERRORS = "gguf-gptq.errors";
 
     /** One row of the error table: GPTQ in the type against the type's plain imatrix quantization of the same weight. */
     public record LayerError(int layer, Projection projection, GgmlType type, double gptq, double plain) {}
@@ -40,7 +37,7 @@ public final class GgufGptqMethod implements LayerMethod {
     private final GgufGptqQuantizer.ScaleChoice scaleChoice;
     private final PrintStream log;
     private final HessianObserver hessians = new HessianObserver();
-    private final Map<String, GgufGptqQuantizer.Result> encoded = new LinkedHashMap<>();
+    private final QuantizedLayers quantized;
     private final List<LayerError> errors = new ArrayList<>();
     private BlockOrder order = BlockOrder.NATURAL;
 
@@ -62,6 +59,7 @@ public final class GgufGptqMethod implements LayerMethod {
         this.config = config;
         this.trueSequential = trueSequential;
         this.log = log;
+        this.quantized = new QuantizedLayers(model);
     }
 
     /** The quantization order with its prepared inverse Hessian and importance, both in that order. */
@@ -119,8 +117,7 @@ public final class GgufGptqMethod implements LayerMethod {
                 float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
                 errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(w, r.dequantized(), out, in, h),
                         OutputError.relativeOutputError(w, plain, out, in, h)));
-                encoded.put(name, r);
-                model.setWeight(layer, p, r.dequantized());
+                quantized.keep(layer, p, new QuantizedLayers.GgmlBlocks(r.type(), r.bytes(), r.loss()), r.dequantized());
                 changed = true;
             }
         }
@@ -137,59 +134,29 @@ public final class GgufGptqMethod implements LayerMethod {
         return bytes;
     }
 
+    /** The layer's error rows ride in the resume file's metadata, one line a projection (exact: Double.toString round-trips). */
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve(FILE))))) {
-            List<String> names = encoded.keySet().stream().filter(n -> n.startsWith("model.layers." + layer + ".")).toList();
-            out.writeInt(names.size());
-            for (String n : names) {
-                GgufGptqQuantizer.Result r = encoded.get(n);
-                out.writeUTF(n);
-                out.writeInt(r.type().id());
-                out.writeDouble(r.loss());
-                out.writeInt(r.bytes().length);
-                out.write(r.bytes());
-            }
-            List<LayerError> mine = errors.stream().filter(e -> e.layer() == layer).toList();
-            out.writeInt(mine.size());
-            for (LayerError e : mine) {
-                out.writeInt(e.projection().ordinal());
-                out.writeInt(e.type().id());
-                out.writeDouble(e.gptq());
-                out.writeDouble(e.plain());
-            }
-        }
+        StringBuilder rows = new StringBuilder();
+        for (LayerError e : errors)
+            if (e.layer() == layer)
+                rows.append(e.projection().name()).append(' ').append(e.type().name()).append(' ').append(e.gptq()).append(' ')
+                        .append(e.plain()).append('\n');
+        quantized.save(layer, dir, new QuantizedLayers.Extras(Map.of(), Map.of(ERRORS, rows.toString())));
     }
 
     @Override
     public void loadLayer(int layer, Path dir) throws IOException {
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(dir.resolve(FILE))))) {
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                String name = in.readUTF();
-                GgmlType type = GgmlType.fromId(in.readInt());
-                double loss = in.readDouble();
-                byte[] bytes = in.readNBytes(in.readInt());
-                Projection p = projectionOf(name, layer);
-                int out = model.outFeatures(p), cols = model.inFeatures(p);
-                float[] deq = Quantizers.dequantize(type, bytes, out, cols);
-                encoded.put(name, new GgufGptqQuantizer.Result(type, bytes, deq, loss));
-                model.setWeight(layer, p, deq);
-            }
-            int m = in.readInt();
-            for (int i = 0; i < m; i++) {
-                errors.add(new LayerError(layer, Projection.values()[in.readInt()], GgmlType.fromId(in.readInt()), in.readDouble(), in.readDouble()));
-            }
+        String rows = quantized.load(layer, dir).notes().getOrDefault(ERRORS, "");
+        for (String row : rows.split("\n")) {
+            if (row.isEmpty()) continue;
+            String[] f = row.split(" ");
+            errors.add(new LayerError(layer, Projection.valueOf(f[0]), GgmlType.valueOf(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])));
         }
     }
 
-    private static Projection projectionOf(String name, int layer) {
-        for (Projection p : Projection.values()) if (p.weightName(layer).equals(name)) return p;
-        throw new IllegalStateException("not a projection of layer " + layer + ": " + name);
-    }
-
-    /** The encoded projections by Hugging Face weight name (rows in Hugging Face order). */
-    public Map<String, GgufGptqQuantizer.Result> encoded() { return encoded; }
+    /** The encoded projections by Hugging Face weight name (rows in Hugging Face order), in layer order. */
+    public Map<String, QuantizedLayers.GgmlBlocks> encoded() { return quantized.blocks(); }
 
     public List<LayerError> errors() { return errors; }
 

@@ -22,7 +22,6 @@ import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 
@@ -49,10 +48,13 @@ public final class GptqJob {
         }
     }
 
+    /** What a run wrote: the checkpoint (at the options' output), the GGUF files beside it, and the seconds in all. */
+    public record Result(Options options, List<GgufJob.Written> gguf, double seconds) {}
+
     private GptqJob() {}
 
     /** {@code imatrix} gathers the pass's importance matrix for --imatrix-output and the GGUF files beside the checkpoint. */
-    public static void run(Options o, ImatrixGatherer imatrix, PrintStream log, PrintStream out) {
+    public static Result run(Options o, ImatrixGatherer imatrix, PrintStream log) {
         PassOptions pass = o.pass();
         GptqConfig cfg = o.config();
         String method = (o.scaling() != null ? "awq+" : "") + o.algorithm().name().toLowerCase(Locale.ROOT);
@@ -62,6 +64,7 @@ public final class GptqJob {
         pass.checkOutputs(o.alsoGguf().stream().map(GgufJob.Target::output).toList());
         pass.requireHfFolder();
         long start = System.nanoTime();
+        List<GgufJob.Written> gguf = List.of();
         try (LoadedModel loaded = ModelLoader.load(pass.model())) {
             LlamaModel llama = loaded.model();
             GptqMethod gptq = new GptqMethod(llama, cfg, o.algorithm(), o.compareRtn(), log);
@@ -95,16 +98,11 @@ public final class GptqJob {
                 // pass's importance matrix; GPTQ inside the block types needs its own pass (--format gguf).
                 log.println("note: --also-gguf after " + method + " writes the original weights (llama-quantize's rounding"
                         + (im != null ? " with this run's importance matrix" : "") + "); for GPTQ inside the ggml block types run --method gptq --format gguf");
-                GgufJob.writeAll(loaded.ggufSource(loaded.weights()), o.alsoGguf(), im, pass.replace(), new PrintWriter(out, true));
+                gguf = GgufJob.writeAll(loaded.ggufSource(loaded.weights()), o.alsoGguf(), im, pass.replace());
             }
         }
         pass.deleteCheckpoints();
-        double secs = (System.nanoTime() - start) / 1e9;
-        if (o.bnb() != null)
-            out.printf(Locale.ROOT, "wrote %s (%s, bitsandbytes %s in blocks of 64, %s) in %.1fs%n", pass.output(), method, o.bnb().jsonName(),
-                    o.doubleQuant() ? "double-quantized absmax" : "float32 absmax", secs);
-        else out.printf(Locale.ROOT, "wrote %s (%s, %s format, %d-bit, group %d, %s) in %.1fs%n", pass.output(), method, o.formatName(),
-                cfg.bits(), cfg.groupSize(), cfg.sym() ? "symmetric" : "asymmetric", secs);
+        return new Result(o, gguf, (System.nanoTime() - start) / 1e9);
     }
 
     /** {@code source} with the tensors a scaling method replaced (AWQ's scaled norms and biases) laid over it. */

@@ -5,10 +5,8 @@ import dev.calq.calibration.model.ModelLoader;
 import dev.calq.datasets.CalibrationSpec;
 import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.llama.GgufJob;
-import dev.calq.formats.gguf.llama.GgufReport;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 
 /**
@@ -19,19 +17,16 @@ import java.nio.file.Path;
 public final class ImatrixGgufJob {
     private ImatrixGgufJob() {}
 
-    /** With {@code dryRun} prints the plan (as it will be with an importance matrix) and writes nothing. */
-    public static void run(Path model, GgufJob.Target target, CalibrationSpec calibration, Path imatrixOutput, boolean dryRun,
-                           boolean overwrite, PrintStream log, PrintWriter out) {
-        if (dryRun) {
-            GgufReport.dryRun(model, target, true, out);
-            return;
-        }
+    /** With {@code dryRun} only the plan (as it will be with an importance matrix), nothing written. */
+    public static GgufJob.Outcome run(Path model, GgufJob.Target target, CalibrationSpec calibration, Path imatrixOutput, boolean dryRun,
+                                      boolean overwrite, PrintStream log) {
+        if (dryRun) return new GgufJob.Outcome(null, GgufJob.plan(model, target, true));
         try (LoadedModel loaded = ModelLoader.load(model)) {
             ImportanceMatrix im = new LlamaImatrix().gather(loaded, calibration, log);
             if (imatrixOutput != null) im.write(imatrixOutput, false, overwrite);
             long t0 = System.nanoTime();
             GgufConverter.Result r = GgufJob.write(new GgufConverter.Source(model, loaded.config(), loaded.weights()), target, im, overwrite);
-            GgufReport.printWritten(out, r, target.mix(), (System.nanoTime() - t0) / 1e9);
+            return new GgufJob.Outcome(new GgufJob.Written(r, target.mix(), (System.nanoTime() - t0) / 1e9), null);
         }
     }
 }

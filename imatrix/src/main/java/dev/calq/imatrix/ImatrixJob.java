@@ -27,19 +27,20 @@ public final class ImatrixJob {
     public record Options(Path model, String calibration, String textField, Path output, int ctx, int chunks, boolean legacy,
                           boolean overwrite) {}
 
+    /** What a run wrote: the file, the matrix and the perplexity of its pass, and the chunk length. */
+    public record Result(Path output, ImatrixCollection.Result collected, int ctx) {}
+
     private ImatrixJob() {}
 
-    /** Gathers and writes the matrix; the summary line goes to {@code out}, progress to {@code log}. */
-    public static void run(Options o, PrintStream log, PrintStream out) {
+    /** Gathers and writes the matrix; progress goes to {@code log}. */
+    public static Result run(Options o, PrintStream log) {
         AtomicOutput.checkTarget(o.output(), o.overwrite(), o.model(), Path.of(o.calibration()));
         if (o.ctx() < 4) throw new CalqException("--ctx " + o.ctx() + " is too small (at least 4)");
         if (o.chunks() < 0) throw new CalqException("--chunks " + o.chunks() + " must be at least 1 (or 0, the default, for all chunks)");
         try (LoadedModel loaded = ModelLoader.load(o.model())) {
             ImatrixCollection.Result r = collect(loaded, o.calibration(), o.textField(), o.ctx(), o.chunks(), log);
             r.matrix().write(o.output(), o.legacy(), o.overwrite());
-            out.printf(Locale.ROOT, "wrote %s: %d tensors, %d chunks of %d tokens, ppl %.4f +/- %.4f, %.1fs (%.0f tok/s)%n", o.output(),
-                    r.matrix().entries().size(), r.perplexity().windows(), o.ctx(), r.perplexity().ppl(),
-                    r.perplexity().pplUncertainty(), r.perplexity().seconds(), r.perplexity().tokensPerSecond());
+            return new Result(o.output(), r, o.ctx());
         }
     }
 

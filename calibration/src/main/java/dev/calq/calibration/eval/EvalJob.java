@@ -1,7 +1,5 @@
 package dev.calq.calibration.eval;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
@@ -27,7 +25,7 @@ public final class EvalJob {
      * @param tokenizer take the tokenizer from this folder or GGUF file (null: the model's)
      * @param ctx       tokens per chunk (at least 4)
      * @param chunks    the first this many chunks (0: all)
-     * @param json      one JSON object on {@code out} instead of the summary line
+     * @param json      the command prints one JSON object instead of the summary line
      * @param saveLogits save the scored positions' log-probabilities here (null: not)
      * @param klBase    compare with log-probabilities saved earlier (null: not)
      */
@@ -37,10 +35,16 @@ public final class EvalJob {
     private final Path model, tokenizerPath, text, saveLogits, klBase;
     private final int ctx, chunks;
     private final PerplexityMethod m;
-    private final boolean json, overwrite;
-    private final PrintWriter out;
+    private final boolean overwrite;
+    private final Options options;
 
-    private EvalJob(Options o, PrintWriter out) {
+    /**
+     * What a run measured: the perplexity (and KL divergence) result, the text's token count, and the seconds the
+     * model load and the tokenization took.
+     */
+    public record Result(Options options, PerplexityEvaluator.Result result, int textTokens, double loadSeconds, double tokenizeSeconds) {}
+
+    private EvalJob(Options o) {
         model = o.model();
         tokenizerPath = o.tokenizer();
         text = o.text();
@@ -49,15 +53,14 @@ public final class EvalJob {
         ctx = o.ctx();
         chunks = o.chunks();
         m = o.method();
-        json = o.json();
         overwrite = o.overwrite();
-        this.out = out;
+        options = o;
     }
 
-    /** Scores the text; the result goes to {@code out}, the progress bar to {@code err}. */
-    public static void run(Options o, PrintWriter out, PrintWriter err) { new EvalJob(o, out).run(err); }
+    /** Scores the text; the progress bar goes to {@code err}. */
+    public static Result run(Options o, PrintWriter err) { return new EvalJob(o).run(err); }
 
-    private void run(PrintWriter err) {
+    private Result run(PrintWriter err) {
         if (saveLogits != null && klBase != null) throw new CalqException("--save-logits and --kl-divergence cannot be combined; run the base model first");
         if (saveLogits != null) AtomicOutput.checkTarget(saveLogits, overwrite, text, model, tokenizerPath);
         String content = readText(text);
@@ -106,7 +109,7 @@ public final class EvalJob {
                     AtomicOutput.commit(temp, saveLogits, overwrite);
                     temp = null;
                 }
-                report(r, tokens.length, loadSeconds, tokenizeSeconds);
+                return new Result(options, r, tokens.length, loadSeconds, tokenizeSeconds);
             } catch (IOException e) {
                 throw CalqException.file(saveLogits, "cannot write: " + e.getMessage());
             } finally {
@@ -156,36 +159,5 @@ public final class EvalJob {
         } catch (IOException e) {
             throw CalqException.file(target, "cannot check free space: " + e.getMessage());
         }
-    }
-
-    private void report(PerplexityEvaluator.Result r, int tokenCount, double loadSeconds, double tokenizeSeconds) {
-        KlDivergence.Summary kl = r.kl();
-        if (json) {
-            ObjectMapper mapper = new ObjectMapper();
-            ObjectNode o = mapper.createObjectNode();
-            o.put("model", model.toString()).put("text", text.toString()).put("method", r.method().cliName()).put("ctx", r.ctx())
-                    .put("chunks", r.windows()).put("ppl", r.ppl()).put("ppl_uncertainty", r.pplUncertainty())
-                    .put("tokens_scored", r.tokensScored()).put("tokens_processed", r.tokensProcessed()).put("text_tokens", tokenCount)
-                    .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond())
-                    .put("load_seconds", loadSeconds).put("tokenize_seconds", tokenizeSeconds);
-            if (kl != null) {
-                ObjectNode k = o.putObject("kl_divergence");
-                k.put("base", klBase.toString()).put("positions", kl.positions()).put("mean", kl.mean()).put("mean_uncertainty", kl.meanUncertainty())
-                        .put("median", kl.median()).put("p99", kl.p99()).put("max", kl.max())
-                        .put("same_top", kl.sameTop()).put("same_top_uncertainty", kl.sameTopUncertainty()).put("base_ppl", kl.basePpl());
-            }
-            out.println(o.toString());
-            out.flush();
-            return;
-        }
-        if (kl != null) {
-            out.printf(Locale.ROOT, "PPL(base)  : %.4f%n", kl.basePpl());
-            out.printf(Locale.ROOT, "Mean KLD   : %.6f +/- %.6f%n", kl.mean(), kl.meanUncertainty());
-            out.printf(Locale.ROOT, "99.0%% KLD  : %.6f   (median %.6f, max %.6f)%n", kl.p99(), kl.median(), kl.max());
-            out.printf(Locale.ROOT, "Same top p : %.3f +/- %.3f %%%n", 100 * kl.sameTop(), 100 * kl.sameTopUncertainty());
-        }
-        out.printf(Locale.ROOT, "PPL = %.4f +/- %.5f over %d tokens (%s method, %d chunks of %d) in %.1f s, %.0f tok/s%n",
-                r.ppl(), r.pplUncertainty(), r.tokensScored(), r.method().cliName(), r.windows(), r.ctx(), r.seconds(), r.tokensPerSecond());
-        out.flush();
     }
 }

@@ -1,5 +1,6 @@
 package dev.calq.calibration.runner;
 
+import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.datasets.CalibrationSpec;
 import dev.calq.formats.imatrix.ImportanceMatrix;
@@ -16,6 +17,15 @@ public interface ImatrixGatherer {
 
     /** llama-imatrix's own pass on the open model: consecutive chunks of {@code seqlen} tokens, BOS first, at most {@code nsamples}. */
     ImportanceMatrix gather(LoadedModel loaded, CalibrationSpec calibration, PrintStream log);
+
+    /** An observer gathering the statistics of every input site it is shown, for a pass that is no layer method's (the sensitivity pass). */
+    Observer observer();
+
+    /** The statistics of the sites an {@link #observer()} was shown. */
+    interface Observer extends LinearInputObserver {
+        /** The statistics so far under llama.cpp's tensor names. */
+        ImportanceMatrix matrix(int layers, int chunkCount, int chunkSize, List<String> datasets);
+    }
 
     /** A method with an importance matrix gathered on the way. */
     interface Alongside extends LayerMethod {

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.calq.calibration.model.LayerwiseModel;
 import dev.calq.calibration.model.LinearInputObserver;
 import dev.calq.calibration.model.Projection;
+import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.Quantizers;
 import dev.calq.formats.quantized.QuantizedLinear;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +27,15 @@ class QuantizedLayersTest {
      */
     static final class Weights implements LayerwiseModel {
         final Map<String, float[]> w = new HashMap<>();
+        final int cols;
+        Weights() { this(40); }
+        Weights(int cols) { this.cols = cols; }
         @Override public int numLayers() { return 2; }
-        @Override public int hiddenSize() { return 40; }
+        @Override public int hiddenSize() { return cols; }
         @Override public float[] embed(int[] tokens) { throw new UnsupportedOperationException(); }
         @Override public void runLayer(int layer, float[] hidden, int tokens, float[] out, LinearInputObserver observer) { throw new UnsupportedOperationException(); }
         @Override public int outFeatures(Projection p) { return 24; }
-        @Override public int inFeatures(Projection p) { return 40; }
+        @Override public int inFeatures(Projection p) { return cols; }
         @Override public float[] weight(int layer, Projection p) { return w.get(p.weightName(layer)).clone(); }
         @Override public void setWeight(int layer, Projection p, float[] weight) { w.put(p.weightName(layer), weight.clone()); }
         @Override public long layerWeightBytes(int layer) { return 0; }
@@ -88,6 +93,46 @@ class QuantizedLayersTest {
         // Deterministic: the same layer saved again is the same bytes.
         Path again = Files.createDirectory(dir.resolve("again"));
         restored.save(1, again, back);
+        assertArrayEquals(Files.readAllBytes(dir.resolve(QuantizedLayers.FILE)), Files.readAllBytes(again.resolve(QuantizedLayers.FILE)));
+    }
+
+    /** GPTQ inside a ggml type keeps block bytes: they, the loss and the decoded weight come back exactly, beside a grid projection. */
+    @Test
+    void ggmlBlocksRoundTripBesideGridProjections(@TempDir Path dir) throws Exception {
+        Random rnd = new Random(5);
+        Weights model = new Weights(64);
+        QuantizedLayers layers = new QuantizedLayers(model);
+        Map<Projection, QuantizedLayers.GgmlBlocks> kept = new LinkedHashMap<>();
+        for (Projection p : Projection.values()) {
+            float[] w = random(rnd, 24 * 64);
+            if (p == Projection.UP) {
+                layers.keep(0, p, Rtn.quantize(p.weightName(0), w, 24, 64, new GridConfig(4, 32, true, false)));
+                continue;
+            }
+            GgmlType type = p.ordinal() % 2 == 0 ? GgmlType.Q8_0 : GgmlType.Q4_0;
+            byte[] bytes = Quantizers.quantize(type, w, 24, 64, null);
+            QuantizedLayers.GgmlBlocks b = new QuantizedLayers.GgmlBlocks(type, bytes, rnd.nextDouble() / 3);
+            layers.keep(0, p, b, Quantizers.dequantize(type, bytes, 24, 64));
+            kept.put(p, b);
+        }
+        layers.save(0, dir, new QuantizedLayers.Extras(Map.of(), Map.of("errors", "x 1.0")));
+
+        Weights fresh = new Weights(64);
+        QuantizedLayers restored = new QuantizedLayers(fresh);
+        QuantizedLayers.Extras back = restored.load(0, dir);
+        assertEquals(Map.of("errors", "x 1.0"), back.notes());
+        assertTrue(back.floats().isEmpty(), "block bytes are not taken for the method's float tensors");
+        assertEquals(1, restored.all().size());
+        assertEquals(kept.size(), restored.blocks().size());
+        for (var e : kept.entrySet()) {
+            QuantizedLayers.GgmlBlocks a = e.getValue(), b = restored.blocks().get(e.getKey().weightName(0));
+            assertEquals(a.type(), b.type());
+            assertEquals(a.loss(), b.loss(), 0.0);
+            assertArrayEquals(a.bytes(), b.bytes());
+            assertArrayEquals(model.weight(0, e.getKey()), fresh.weight(0, e.getKey()), 0f);
+        }
+        Path again = Files.createDirectory(dir.resolve("again"));
+        restored.save(0, again, back);
         assertArrayEquals(Files.readAllBytes(dir.resolve(QuantizedLayers.FILE)), Files.readAllBytes(again.resolve(QuantizedLayers.FILE)));
     }
 }

@@ -1,11 +1,6 @@
 package dev.calq.cli.plot;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,27 +61,9 @@ public final class PlotCommand implements Callable<Integer> {
     @Override public Integer call() {
         if (width < 100 || height < 100 || width > 10000 || height > 10000)
             throw new dev.calq.formats.CalqException("--width and --height must be between 100 and 10000 pixels");
-        CsvTable t = CsvTable.read(csv);
-        int xc = t.column(x), yc = t.column(y);
-        int lc = label == null ? -1 : t.column(label), sc = series == null ? -1 : t.column(series);
-        Map<String, List<Integer>> groups = new LinkedHashMap<>();
-        for (int r = 0; r < t.size(); r++) groups.computeIfAbsent(sc < 0 ? y : t.text(r, sc), k -> new ArrayList<>()).add(r);
-        List<Charts.Series> all = new ArrayList<>();
-        for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
-            List<Integer> rows = new ArrayList<>(g.getValue());
-            if (join) rows.sort(Comparator.comparingDouble(r -> t.number(r, xc)));
-            double[] xs = new double[rows.size()], ys = new double[rows.size()];
-            List<String> labels = lc < 0 ? null : new ArrayList<>();
-            for (int i = 0; i < rows.size(); i++) {
-                xs[i] = t.number(rows.get(i), xc);
-                ys[i] = t.number(rows.get(i), yc);
-                if (labels != null) labels.add(t.text(rows.get(i), lc));
-            }
-            all.add(new Charts.Series(g.getKey(), xs, ys, labels, join));
-        }
-        Charts.Layout layout = new Charts.Layout(title, xTitle != null ? xTitle : x, yTitle != null ? yTitle : y, logX, logY, width, height);
-        Charts.writePng(Charts.xy(layout, all), output, overwrite);
-        spec.commandLine().getOut().printf("wrote %s (%d points in %d series)%n", output, t.size(), all.size());
+        CsvPlot.Result r = CsvPlot.write(new CsvPlot.Options(csv, x, y, label, series, join,
+                new Charts.Layout(title, xTitle != null ? xTitle : x, yTitle != null ? yTitle : y, logX, logY, width, height), output, overwrite));
+        spec.commandLine().getOut().printf("wrote %s (%d points in %d series)%n", output, r.points(), r.series());
         spec.commandLine().getOut().flush();
         return 0;
     }

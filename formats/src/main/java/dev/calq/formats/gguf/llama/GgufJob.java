@@ -8,8 +8,8 @@ import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.safetensors.SafetensorsModel;
-import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -65,29 +65,50 @@ public final class GgufJob {
         return GgufConverter.mixChooser(model, target.mix(), target.options(), hasImatrix);
     }
 
+    /** A GGUF file written: the converter's result, the mix it was written to, and the seconds it took. */
+    public record Written(GgufConverter.Result file, QuantMix mix, double seconds) {}
+
+    /**
+     * A dry run's plan: every tensor's type and size, and the first tensor whose type needs an importance matrix that
+     * the run would not have (null: none).
+     */
+    public record Plan(Path output, GgufConverter.Result plan, GgufConverter.ConvertedTensor needsImatrix) {}
+
+    /** What a conversion did: exactly one of {@code written} and {@code plan} (a dry run) is non-null. */
+    public record Outcome(Written written, Plan plan) {}
+
+    /** The plan of {@code target} for the folder on disk, as it will be with ({@code hasImatrix}) or without an importance matrix. */
+    public static Plan plan(Path hfDir, Target target, boolean hasImatrix) {
+        ModelConfig cfg = ModelConfig.load(hfDir);
+        try (SafetensorsModel src = SafetensorsModel.open(hfDir)) {
+            GgufConverter.Source source = new GgufConverter.Source(hfDir, cfg, src);
+            MixChooser chooser = chooser(source, target, hasImatrix);
+            GgufConverter.Result plan = GgufConverter.dryRun(source, target.output(), chooser);
+            return new Plan(target.output(), plan, hasImatrix ? null : GgufConverter.firstNeedingImatrix(plan, chooser));
+        }
+    }
+
     /**
      * {@code calq convert} and {@code quantize --format gguf --imatrix FILE}: the folder on disk to one GGUF file with
-     * the importance matrix read from {@code imatrixFile} (null: none), or with --dry-run the plan only; the summary
-     * goes to {@code out}.
+     * the importance matrix read from {@code imatrixFile} (null: none), or with --dry-run the plan only.
      */
-    public static void convert(Path hfDir, Target target, Path imatrixFile, boolean dryRun, boolean overwrite, PrintWriter out) {
-        if (dryRun) {
-            GgufReport.dryRun(hfDir, target, imatrixFile != null, out);
-            return;
-        }
+    public static Outcome convert(Path hfDir, Target target, Path imatrixFile, boolean dryRun, boolean overwrite) {
+        if (dryRun) return new Outcome(null, plan(hfDir, target, imatrixFile != null));
         AtomicOutput.checkTarget(target.output(), overwrite, hfDir, imatrixFile);
         ImportanceMatrix im = imatrixFile == null ? null : ImportanceMatrix.read(imatrixFile);
         long t0 = System.nanoTime();
         GgufConverter.Result r = write(hfDir, target, im, overwrite);
-        GgufReport.printWritten(out, r, target.mix(), (System.nanoTime() - t0) / 1e9);
+        return new Outcome(new Written(r, target.mix(), (System.nanoTime() - t0) / 1e9), null);
     }
 
-    /** Writes every target from the open model, each with its summary on {@code out}. */
-    public static void writeAll(GgufConverter.Source model, List<Target> targets, ImportanceMatrix imatrix, boolean overwrite, PrintWriter out) {
+    /** Writes every target from the open model, in order. */
+    public static List<Written> writeAll(GgufConverter.Source model, List<Target> targets, ImportanceMatrix imatrix, boolean overwrite) {
+        List<Written> out = new ArrayList<>();
         for (Target t : targets) {
             long t0 = System.nanoTime();
             GgufConverter.Result r = write(model, t, imatrix, overwrite);
-            GgufReport.printWritten(out, r, t.mix(), (System.nanoTime() - t0) / 1e9);
+            out.add(new Written(r, t.mix(), (System.nanoTime() - t0) / 1e9));
         }
+        return out;
     }
 }

@@ -1,40 +1,33 @@
 package dev.calq.formats.gguf.llama;
 
-import dev.calq.formats.gguf.mix.MixChooser;
 import dev.calq.formats.gguf.mix.QuantMix;
-import dev.calq.formats.model.ModelConfig;
-import dev.calq.formats.safetensors.SafetensorsModel;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 
 /** What every GGUF job prints: the --dry-run report, the summary table and the line naming the file written. */
 public final class GgufReport {
     private GgufReport() {}
 
+    /** Prints what a conversion did: the file's summary, or llama-quantize's --dry-run view of the plan. */
+    public static void print(PrintWriter out, GgufJob.Outcome o) {
+        if (o.written() != null) printWritten(out, o.written());
+        else printPlan(out, o.plan());
+    }
+
     /** Prints llama-quantize's --dry-run view: tensor -> type, bits per weight and size, then the totals. */
-    public static int dryRun(Path model, GgufJob.Target target, boolean hasImatrix, PrintWriter out) {
-        Path output = target.output();
-        GgufConverter.Result plan;
-        MixChooser chooser;
-        ModelConfig cfg = ModelConfig.load(model);
-        try (SafetensorsModel src = SafetensorsModel.open(model)) {
-            GgufConverter.Source source = new GgufConverter.Source(model, cfg, src);
-            chooser = GgufJob.chooser(source, target, hasImatrix);
-            plan = GgufConverter.dryRun(source, output, chooser);
-        }
+    public static void printPlan(PrintWriter out, GgufJob.Plan p) {
+        GgufConverter.Result plan = p.plan();
         out.printf("%-32s %-8s %-16s %8s %12s%n", "tensor", "type", "shape", "bpw", "MiB");
         for (GgufConverter.ConvertedTensor t : plan.tensors()) {
             out.printf("%-32s %-8s %-16s %8.3f %12.3f%n", t.name(), t.type().name(), shape(t.ne()), 8.0 * t.bytes() / t.elements(),
                     t.bytes() / 1048576.0);
         }
         printSummary(out, plan);
-        out.printf("dry run: %s would be %d bytes (%.2f MiB); nothing written%n", output, plan.fileBytes(), plan.fileBytes() / 1048576.0);
-        GgufConverter.ConvertedTensor needs = GgufConverter.firstNeedingImatrix(plan, chooser);
-        if (!hasImatrix && needs != null)
+        out.printf("dry run: %s would be %d bytes (%.2f MiB); nothing written%n", p.output(), plan.fileBytes(), plan.fileBytes() / 1048576.0);
+        GgufConverter.ConvertedTensor needs = p.needsImatrix();
+        if (needs != null)
             out.printf("warning: writing it needs an importance matrix (%s is %s): pass --imatrix FILE or --calibration SRC%n",
                     needs.name(), needs.type().ggmlName());
         out.flush();
-        return 0;
     }
 
     static String shape(long[] ne) {
@@ -64,6 +57,9 @@ public final class GgufReport {
     }
 
     /** The summary table, then the file written, its mix and size, and the seconds it took. */
+    public static void printWritten(PrintWriter out, GgufJob.Written w) { printWritten(out, w.file(), w.mix(), w.seconds()); }
+
+    /** As above, from its parts. */
     public static void printWritten(PrintWriter out, GgufConverter.Result r, QuantMix mix, double secs) {
         printSummary(out, r);
         out.printf("wrote %s (%s, %.2f MiB) in %.1f s%n", r.output(), mix.name(), r.fileBytes() / 1048576.0, secs);

@@ -1,23 +1,14 @@
-package dev.calq.cli;
+package dev.calq.gptq.sensitivity;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.calq.formats.AtomicOutput;
-import dev.calq.cli.plot.Charts;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.gguf.llama.GgufConverter;
 import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
-import dev.calq.gptq.sensitivity.GainPoint;
-import dev.calq.gptq.sensitivity.SensitivityMeasurement;
-import dev.calq.gptq.sensitivity.SensitivityTable;
-import dev.calq.gptq.sensitivity.TensorSensitivity;
-import dev.calq.gptq.sensitivity.TypeAllocator;
-import dev.calq.gptq.sensitivity.TypeCost;
-import java.awt.Color;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,29 +16,33 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.HeatMapChart;
-import org.knowm.xchart.HeatMapChartBuilder;
-import org.knowm.xchart.XYChart;
 
 /**
  * The sensitivity report, written to a folder: {@code sensitivity.csv} and {@code sensitivity.json} (every tensor x
  * type: bytes, Hessian error, relative error, predicted KL, plus the substitutions that set the gains),
  * {@code heatmap.png} (layer x projection, predicted KL at Q4_K on a log scale) and {@code size-kl.png} (predicted KL
  * against file size: llama-quantize's mixes as points, the size-target mixes from 2 to 6 bits per weight as a curve).
+ * The two pictures are drawn by the {@link Plots} the command hands in (the chart library is the command line's).
  */
-final class SensitivityReport {
+public final class SensitivityReport {
+    /** Draws the report's pictures into its folder. */
+    public interface Plots {
+        /** Writes {@code heatmap.png} (from {@code table}) and {@code size-kl.png} (the mixes as points, the curve as a line) into {@code dir}. */
+        void draw(Path dir, SensitivityTable table, List<Point> mixes, List<Point> curve) throws IOException;
+    }
+
     /** The standard mixes placed on the size-vs-KL plot. */
     static final List<QuantMix> MIXES = List.of(QuantMix.IQ2_XXS, QuantMix.IQ2_XS, QuantMix.IQ2_S, QuantMix.Q2_K, QuantMix.IQ3_XXS,
             QuantMix.Q3_K_S, QuantMix.Q3_K_M, QuantMix.Q3_K_L, QuantMix.IQ4_XS, QuantMix.Q4_K_S, QuantMix.Q4_K_M, QuantMix.Q5_K_S,
             QuantMix.Q5_K_M, QuantMix.Q6_K);
 
     /** One point of the size-vs-KL plot. */
-    record Point(String label, long fileBytes, double bitsPerWeight, double predictedKl) {}
+    public record Point(String label, long fileBytes, double bitsPerWeight, double predictedKl) {}
 
     private SensitivityReport() {}
 
-    static void write(Path dir, Path model, Path output, SensitivityTable table, boolean overwrite, PrintStream log) {
+    /** Writes the report folder {@code dir} (atomically) for a GGUF file of {@code model} at {@code output}. */
+    public static void write(Path dir, Path model, Path output, SensitivityTable table, boolean overwrite, Plots plots) {
         AtomicOutput.checkTarget(dir, overwrite, model);
         Path tmp = AtomicOutput.tempSibling(dir);
         try {
@@ -63,19 +58,21 @@ final class SensitivityReport {
             json.put("standardMixes", mixes);
             json.put("targetCurve", curve);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve("sensitivity.json").toFile(), json);
-            System.setProperty("java.awt.headless", "true");
-            BitmapEncoder.saveBitmap(heatmap(table), tmp.resolve("heatmap.png").toString(), BitmapEncoder.BitmapFormat.PNG);
-            BitmapEncoder.saveBitmap(sizeKl(mixes, curve), tmp.resolve("size-kl.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+            plots.draw(tmp, table, mixes, curve);
         } catch (IOException e) {
             AtomicOutput.discard(tmp);
             throw new CalqException(dir + ": cannot write the report: " + e.getMessage());
         }
         AtomicOutput.commit(tmp, dir, overwrite);
-        log.println("wrote the sensitivity report to " + dir + " (sensitivity.csv, sensitivity.json, heatmap.png, size-kl.png)");
+    }
+
+    /** The line a command prints once {@link #write} is done. */
+    public static String writtenLine(Path dir) {
+        return "wrote the sensitivity report to " + dir + " (sensitivity.csv, sensitivity.json, heatmap.png, size-kl.png)";
     }
 
     /** Reads the table back from a report's sensitivity.json (or the report folder), to choose more targets without a pass. */
-    static SensitivityTable read(Path jsonOrDir) {
+    public static SensitivityTable read(Path jsonOrDir) {
         Path json = Files.isDirectory(jsonOrDir) ? jsonOrDir.resolve("sensitivity.json") : jsonOrDir;
         try {
             ObjectMapper m = new ObjectMapper();
@@ -153,47 +150,5 @@ final class SensitivityReport {
             elements += t.elements();
         }
         return 8.0 * bytes / elements;
-    }
-
-    static HeatMapChart heatmap(SensitivityTable table) {
-        List<String> kinds = new ArrayList<>();
-        List<Integer> layers = new ArrayList<>();
-        for (TensorSensitivity t : table.tensors()) {
-            if (t.layer() < 0) continue;
-            if (!kinds.contains(t.kind())) kinds.add(t.kind());
-            if (!layers.contains(t.layer())) layers.add(t.layer());
-        }
-        List<Number[]> cells = new ArrayList<>();
-        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
-        for (TensorSensitivity t : table.tensors()) {
-            if (t.layer() < 0) continue;
-            TypeCost c = t.cost(GgmlType.Q4_K);
-            if (c == null) c = t.costs().get(t.costs().size() / 2);
-            double v = Math.log10(Math.max(c.predictedKl(), 1e-12));
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-            cells.add(new Number[] {layers.indexOf(t.layer()), kinds.indexOf(t.kind()), v});
-        }
-        HeatMapChart chart = new HeatMapChartBuilder().width(200 + 60 * layers.size()).height(520)
-                .title("Sensitivity: log10 predicted KL divergence at Q4_K").xAxisTitle("layer").yAxisTitle("projection").build();
-        chart.getStyler().setShowValue(true);
-        chart.getStyler().setHeatMapValueDecimalPattern("0.0");
-        chart.getStyler().setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0x6baed6), new Color(0x08306b)});
-        chart.getStyler().setMin(Math.floor(lo));
-        chart.getStyler().setMax(Math.ceil(hi));
-        chart.getStyler().setPlotContentSize(1.0);
-        chart.addSeries("log10 KL", layers, kinds, cells);
-        return chart;
-    }
-
-    static XYChart sizeKl(List<Point> mixes, List<Point> curve) {
-        List<Charts.Series> series = new ArrayList<>();
-        if (!curve.isEmpty())
-            series.add(new Charts.Series("calq size target (2-6 bpw)", curve.stream().mapToDouble(p -> p.fileBytes() / 1048576.0).toArray(),
-                    curve.stream().mapToDouble(Point::predictedKl).toArray(), null, true));
-        series.add(new Charts.Series("llama-quantize mixes", mixes.stream().mapToDouble(p -> p.fileBytes() / 1048576.0).toArray(),
-                mixes.stream().mapToDouble(Point::predictedKl).toArray(), mixes.stream().map(Point::label).toList(), false));
-        return Charts.xy(new Charts.Layout("Predicted KL divergence against file size", "file size (MiB)", "predicted KL divergence",
-                false, true, 900, 600), series);
     }
 }

@@ -1,4 +1,4 @@
-package dev.calq.cli;
+package dev.calq.gptq.sensitivity;
 
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
@@ -9,9 +9,6 @@ import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.gguf.quant.Quantizers;
-import dev.calq.gptq.sensitivity.SensitivityTable;
-import dev.calq.gptq.sensitivity.TensorSensitivity;
-import dev.calq.gptq.sensitivity.TypeAllocator;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,10 +25,10 @@ import java.util.Set;
  * tensor on top of a base mix (whose file type id the GGUF records), the file size checked by a dry run of the
  * converter itself and the budget tightened until the file fits.
  */
-final class TargetMix {
+public final class TargetMix {
     /** A target: a whole-file size in bytes, or bits per weight over all tensors (as the summary table counts them). */
-    record Target(long fileBytes, double bitsPerWeight) {
-        static Target of(String size, Double bpw) {
+    public record Target(long fileBytes, double bitsPerWeight) {
+        public static Target of(String size, Double bpw) {
             if ((size == null) == (bpw == null)) throw new CalqException("give one of --target-size and --target-bpw");
             if (bpw != null) {
                 if (!(bpw > 0) || !Double.isFinite(bpw)) throw new CalqException("--target-bpw " + bpw + " must be a positive number of bits");
@@ -40,16 +37,16 @@ final class TargetMix {
             return new Target(Sizes.parse(size, "--target-size"), Double.NaN);
         }
 
-        boolean bySize() { return fileBytes > 0; }
+        public boolean bySize() { return fileBytes > 0; }
 
-        String describe() {
+        public String describe() {
             return bySize() ? String.format(Locale.ROOT, "%d bytes (%.2f MiB)", fileBytes, fileBytes / 1048576.0)
                     : String.format(Locale.ROOT, "%.3f bits per weight", bitsPerWeight);
         }
     }
 
     /** The chosen types, as overrides on the base mix and the chooser that writes them, the converter's plan, and what was reached. */
-    record Choice(TypeAllocator.Allocation allocation, MixOptions options, MixChooser chooser, GgufConverter.Result plan, double reached, double target) {}
+    public record Choice(TypeAllocator.Allocation allocation, MixOptions options, MixChooser chooser, GgufConverter.Result plan, double reached, double target) {}
 
     /**
      * What a file holds besides the chosen tensors, from the converter's dry run of a mix: the other tensors' bytes
@@ -76,7 +73,7 @@ final class TargetMix {
      * Refuses, before any measurement, a target that even the smallest candidate types exceed: sizes depend on the
      * shapes alone. The tensors counted are those the base mix quantizes.
      */
-    static void checkReachable(Path model, Path output, QuantMix base, List<GgmlType> candidates, Target target) {
+    public static void checkReachable(Path model, Path output, QuantMix base, List<GgmlType> candidates, Target target) {
         GgufConverter.Result plan = GgufConverter.dryRun(model, output, GgufConverter.mixChooser(model, base, MixOptions.NONE, true));
         long smallest = plan.fileBytes(), tensorBytes = 0, elements = 0;
         for (GgufConverter.ConvertedTensor t : plan.tensors()) {
@@ -96,7 +93,7 @@ final class TargetMix {
                     target.describe(), target.bySize() ? smallest + " bytes" : String.format(Locale.ROOT, "%.3f bits per weight", reach)));
     }
 
-    static Choice choose(Path model, Path output, QuantMix base, SensitivityTable table, Target target) {
+    public static Choice choose(Path model, Path output, QuantMix base, SensitivityTable table, Target target) {
         Baseline b = Baseline.of(model, output, base, table);
         double want = target.bySize() ? target.fileBytes() : target.bitsPerWeight() * b.elements() / 8.0;
         long budget = (long) Math.floor(want - b.fixedBytes() - (target.bySize() ? b.overhead() : 0));
@@ -134,7 +131,7 @@ final class TargetMix {
     }
 
     /** Prints every tensor's chosen type and predicted KL, and the totals against the target. */
-    static void print(PrintWriter out, SensitivityTable table, Choice c) {
+    public static void print(PrintWriter out, SensitivityTable table, Choice c) {
         out.printf("%-32s %-8s %12s %12s%n", "tensor", "type", "MiB", "pred. KL");
         for (TensorSensitivity t : table.tensors()) {
             GgmlType type = c.allocation().types().get(t.name());
