@@ -5,6 +5,7 @@ import dev.calq.formats.CalqException;
 import dev.calq.formats.Parallel;
 import dev.calq.formats.gguf.quant.BlockGrid;
 import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.formats.gguf.quant.PointGrid;
 import dev.calq.formats.gguf.quant.Quantizers;
 import dev.calq.formats.quantized.ColumnEncoder;
 import java.util.Collections;
@@ -32,14 +33,15 @@ public final class GgufGptqQuantizer {
 
     /**
      * How a block's scales are chosen from the updated row: {@code DIAGONAL} by the type's own search with the
-     * Hessian's diagonal as the importance; {@code HESSIAN}, for the K-types, among several candidate headers of that
-     * search the one with the smallest GPTQ loss over the block ({@link HessianScaleChoice}). The other types keep
-     * the diagonal choice under {@code HESSIAN}: with their 32-column blocks the block-greedy choice raised the
-     * total Hessian-weighted error on random tests (Q4_0), and the IQ4 types are the codebook work's.
+     * Hessian's diagonal as the importance; {@code HESSIAN}, for the K-types and the IQ1-IQ3 codebook types, among
+     * several candidate headers of that search the one with the smallest GPTQ loss over the block
+     * ({@link HessianScaleChoice}, {@link PointHeaderChoice}). The other types keep the diagonal choice under
+     * {@code HESSIAN}: with their 32-column blocks the block-greedy choice raised the total Hessian-weighted error on
+     * random tests (Q4_0), and for the IQ4 types it was not tried.
      */
     public enum ScaleChoice { DIAGONAL, HESSIAN }
 
-    /** The types {@link ScaleChoice#HESSIAN} applies to. */
+    /** The scalar types {@link ScaleChoice#HESSIAN} applies to (besides the IQ1-IQ3 codebook types). */
     public static final Set<GgmlType> HESSIAN_SCALE_TYPES = Collections.unmodifiableSet(
             EnumSet.of(GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K));
 
@@ -68,7 +70,10 @@ public final class GgufGptqQuantizer {
         if (in % bs != 0) throw new CalqException(name + ": " + in + " columns are not a multiple of " + type.ggmlName() + "'s block of " + bs);
         Rtn.checkFinite(name, weight, in);
         if (Quantizers.hasPointGrid(type)) {
-            PointColumnEncoder enc = new PointColumnEncoder(Quantizers.pointGrid(type), out, in, importance);
+            PointGrid points = Quantizers.pointGrid(type);
+            PointHeaderChoice header = choice == ScaleChoice.HESSIAN
+                    ? new PointHeaderChoice(points, inv.upper(), in, PointHeaderChoice.candidates(importance, inv.upper(), in)) : null;
+            PointColumnEncoder enc = new PointColumnEncoder(points, out, in, importance, header);
             double loss = GptqQuantizer.quantize(weight, out, in, inv, bs, enc);
             return new Result(type, enc.finish(), enc.dequantized(), loss);
         }

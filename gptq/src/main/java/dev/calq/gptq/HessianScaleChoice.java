@@ -89,7 +89,6 @@ final class HessianScaleChoice {
         grid.grid(s.header, 0, s.step, s.offset);
         float[] x = s.x, values = grid.levelValues();
         System.arraycopy(w, rowOff + start, x, 0, bs);
-        int lanes = F.length();
         double loss = 0;
         for (int i = 0; i < bs; i++) {
             int col = start + i;
@@ -98,11 +97,16 @@ final class HessianScaleChoice {
             float e = (x[i] - q) / d;
             loss += (double) (x[i] - q) * (x[i] - q) / ((double) d * d) / 2;
             if (loss >= bound) return loss;
-            int j = i + 1, ub = col * in + start;
-            FloatVector ev = FloatVector.broadcast(F, -e);
-            for (; j + lanes <= bs; j += lanes) FloatVector.fromArray(F, u, ub + j).fma(ev, FloatVector.fromArray(F, x, j)).intoArray(x, j);
-            for (; j < bs; j++) x[j] = Math.fma(-e, u[ub + j], x[j]);
+            pushError(e, u, col * in + start, x, i + 1, bs);
         }
         return loss;
+    }
+
+    /** One column's GPTQ update on a block copy of a row: x[j] -= e U[ub + j] for j in [from, to), as the loop does. */
+    static void pushError(float e, float[] u, int ub, float[] x, int from, int to) {
+        int j = from, lanes = F.length();
+        FloatVector ev = FloatVector.broadcast(F, -e);
+        for (; j + lanes <= to; j += lanes) FloatVector.fromArray(F, u, ub + j).fma(ev, FloatVector.fromArray(F, x, j)).intoArray(x, j);
+        for (; j < to; j++) x[j] = Math.fma(-e, u[ub + j], x[j]);
     }
 }

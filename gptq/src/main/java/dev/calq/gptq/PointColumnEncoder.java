@@ -8,13 +8,15 @@ import dev.calq.formats.quantized.ColumnEncoder;
 /**
  * Vector GPTQ's column encoder for the IQ1-IQ3 codebook types, whose grid points span {@code dim} (8 or 4)
  * consecutive columns of a row. At the first column of each super-block of 256 the type's own importance-weighted
- * search writes the block from the row as updated so far ({@link PointGrid#chooseScales}); that fixes the
- * super-scale, the sub-block scales, the sign bits and a first point per group. Then, at the first column of each
- * group, the group is assigned jointly: if GPTQ's feedback has not moved its weights since the header was chosen
- * the type's own point stays (so H = I reproduces the type's plain quantization byte for byte), otherwise the
- * point of the whole codebook nearest to the updated weights under the fixed header, weighted by the importance
- * (the Hessian's diagonal). The loop then pushes the group's errors column by column through U, which is the
- * group's triangular solve: the error that reaches the later columns is (x_G - q_G) U_GG^-T U_G,rest.
+ * search writes the block from the row as updated so far ({@link PointGrid#chooseScales}; or, with a
+ * {@link PointHeaderChoice}, the candidate of that search with the smallest GPTQ loss over the block); that fixes the
+ * super-scale, the sub-block scales, the IQ1 deltas and a first choice of points and signs. Then, at the first
+ * column of each group, the group is assigned jointly by {@link PointGroupCoder}: if GPTQ's feedback has not moved
+ * its weights since the header was chosen the type's own choice stays (so H = I reproduces the type's plain
+ * quantization byte for byte), otherwise the point (and in the IQ2/IQ3 types the signs) nearest to the updated
+ * weights under the fixed scales, weighted by the importance (the Hessian's diagonal). The loop then pushes the
+ * group's errors column by column through U, which is the group's triangular solve: the error that reaches the
+ * later columns is (x_G - q_G) U_GG^-T U_G,rest.
  */
 final class PointColumnEncoder implements ColumnEncoder<byte[]> {
     private static final int QK = 256;
@@ -26,10 +28,13 @@ final class PointColumnEncoder implements ColumnEncoder<byte[]> {
     private final float[] mul, add, sgn, snapshot, current;
     private final float[] deq;
     private final byte[] bytes;
-    private final ThreadLocal<float[]> cost;
+    private final PointGroupCoder.Block[] blocks;
+    private final ThreadLocal<PointGroupCoder> coder;
+    private final PointHeaderChoice headerChoice;
     private float[] w;
 
-    PointColumnEncoder(PointGrid grid, int out, int in, float[] importance) {
+    /** {@code headerChoice} null: each header is the type's own search under {@code importance}. */
+    PointColumnEncoder(PointGrid grid, int out, int in, float[] importance, PointHeaderChoice headerChoice) {
         this.grid = grid;
         this.type = grid.type();
         this.out = out;
@@ -37,6 +42,7 @@ final class PointColumnEncoder implements ColumnEncoder<byte[]> {
         this.dim = grid.dim();
         this.rowBytes = Math.toIntExact(type.rowBytes(in));
         this.importance = importance;
+        this.headerChoice = headerChoice;
         if (importance != null) {
             weights = importance;
         } else {
@@ -50,8 +56,12 @@ final class PointColumnEncoder implements ColumnEncoder<byte[]> {
         current = new float[out * dim];
         deq = new float[out * in];
         bytes = new byte[Math.multiplyExact(out, rowBytes)];
-        int points = grid.points();
-        cost = ThreadLocal.withInitial(() -> new float[points]);
+        blocks = new PointGroupCoder.Block[out];
+        for (int r = 0; r < out; r++) {
+            blocks[r] = new PointGroupCoder.Block(bytes, mul, add, sgn, snapshot);
+            blocks[r].e0 = r * QK;
+        }
+        coder = ThreadLocal.withInitial(() -> new PointGroupCoder(grid));
     }
 
     @Override public int blockColumns() { return QK; }
@@ -62,14 +72,17 @@ final class PointColumnEncoder implements ColumnEncoder<byte[]> {
         int block = start / QK;
         Parallel.forRange(out, 8, (from, to) -> {
             float[] m = new float[QK], a = new float[QK], s = new float[QK];
+            PointHeaderChoice.Scratch scratch = headerChoice == null ? null : headerChoice.scratch();
             for (int r = from; r < to; r++) {
                 int at = r * rowBytes + block * type.typeSize();
-                grid.chooseScales(w, r * in, in, importance, block, bytes, at);
+                if (headerChoice == null) grid.chooseScales(w, r * in, in, importance, block, bytes, at);
+                else headerChoice.choose(w, r * in, block, weights, bytes, at, scratch);
                 grid.elements(bytes, at, m, a, s);
                 System.arraycopy(m, 0, mul, r * QK, QK);
                 System.arraycopy(a, 0, add, r * QK, QK);
                 System.arraycopy(s, 0, sgn, r * QK, QK);
                 System.arraycopy(w, r * in + start, snapshot, r * QK, QK);
+                blocks[r].at = at;
             }
         });
     }
@@ -77,22 +90,10 @@ final class PointColumnEncoder implements ColumnEncoder<byte[]> {
     @Override
     public float round(int row, int position, float x) {
         int i = position % QK, k = i % dim;
-        if (k == 0) assign(row, position, i);
+        if (k == 0) coder.get().assign(blocks[row], w, row * in + position, weights, position, i, current, row * dim);
         float q = current[row * dim + k];
         deq[row * in + position] = q;
         return q;
-    }
-
-    /** Chooses the point of the group starting at {@code position} from the row's current (error-updated) weights. */
-    private void assign(int row, int position, int i) {
-        int base = row * in + position, e = row * QK + i;
-        int at = row * rowBytes + (position / QK) * type.typeSize(), group = i / dim;
-        boolean moved = false;
-        for (int j = 0; j < dim; j++) moved |= w[base + j] != snapshot[e + j];
-        int incumbent = grid.point(bytes, at, group);
-        int g = moved ? grid.nearestPoint(w, base, weights, position, mul, add, sgn, e, incumbent, cost.get()) : incumbent;
-        if (g != incumbent) grid.setPoint(bytes, at, group, g);
-        for (int j = 0; j < dim; j++) current[row * dim + j] = grid.value(g, e + j, mul, add, sgn);
     }
 
     @Override public byte[] finish() { return bytes; }

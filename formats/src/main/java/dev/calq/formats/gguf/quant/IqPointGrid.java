@@ -172,6 +172,71 @@ final class IqPointGrid implements PointGrid {
         }
     }
 
+    @Override
+    public Signs signs() {
+        return switch (type) {
+            case IQ2_XXS, IQ2_XS, IQ3_XXS -> Signs.PARITY;
+            case IQ2_S, IQ3_S -> Signs.FREE;
+            default -> Signs.NONE;
+        };
+    }
+
+    @Override
+    public int signOctet(byte[] in, int o, int octet) {
+        return switch (type) {
+            case IQ2_XXS -> IqSigns.expand((QuantMath.getInt(in, o + 6 + 8 * (octet / 4)) >>> (7 * (octet % 4))) & 127);
+            case IQ2_XS -> IqSigns.expand((QuantMath.getShort(in, o + 2 + 2 * octet) & 0xffff) >> 9);
+            case IQ2_S -> in[o + 34 + octet] & 0xff;
+            case IQ3_XXS -> IqSigns.expand((QuantMath.getInt(in, o + 66 + 4 * (octet / 4)) >>> (7 * (octet % 4))) & 127);
+            case IQ3_S -> in[o + 74 + octet] & 0xff;
+            default -> 0;
+        };
+    }
+
+    @Override
+    public void setSignOctet(byte[] out, int o, int octet, int signs) {
+        int seven = signs & 127;
+        switch (type) {
+            case IQ2_XXS, IQ3_XXS -> {
+                int at = o + (type == GgmlType.IQ2_XXS ? 6 + 8 * (octet / 4) : 66 + 4 * (octet / 4)), shift = 7 * (octet % 4);
+                QuantMath.putInt(out, at, (QuantMath.getInt(out, at) & ~(127 << shift)) | seven << shift);
+            }
+            case IQ2_XS -> {
+                int at = o + 2 + 2 * octet;
+                QuantMath.putShort(out, at, (QuantMath.getShort(out, at) & 511) | seven << 9);
+            }
+            case IQ2_S -> out[o + 34 + octet] = (byte) signs;
+            case IQ3_S -> out[o + 74 + octet] = (byte) signs;
+            default -> throw new IllegalStateException(type.ggmlName() + " stores no signs");
+        }
+    }
+
+    /** Vectorised over the points as {@link #nearestPoint}, on |x|, with a running minimum for the flip penalty. */
+    @Override
+    public void signedCosts(float[] x, int xo, float[] w, int wo, float[] mul, int e, float[] cost, float[] penalty) {
+        int n = grid.size, d = grid.dim;
+        java.util.Arrays.fill(cost, 0, n, 0f);
+        java.util.Arrays.fill(penalty, 0, n, Float.POSITIVE_INFINITY);
+        int lanes = F.length();
+        for (int j = 0; j < d; j++) {
+            float m = mul[e + j], c = Math.abs(x[xo + j]);
+            float a = w[wo + j] * m * m, b = -2 * w[wo + j] * m * c, f = 4 * w[wo + j] * m * c;
+            FloatVector av = FloatVector.broadcast(F, a), bv = FloatVector.broadcast(F, b), fv = FloatVector.broadcast(F, f);
+            int base = j * n, g = 0;
+            for (; g + lanes <= n; g += lanes) {
+                FloatVector t = FloatVector.fromArray(F, byElement, base + g);
+                FloatVector acc = FloatVector.fromArray(F, cost, g);
+                acc = FloatVector.fromArray(F, squares, base + g).fma(av, acc);
+                t.fma(bv, acc).intoArray(cost, g);
+                t.mul(fv).min(FloatVector.fromArray(F, penalty, g)).intoArray(penalty, g);
+            }
+            for (; g < n; g++) {
+                cost[g] = Math.fma(byElement[base + g], b, Math.fma(squares[base + g], a, cost[g]));
+                penalty[g] = Math.min(penalty[g], byElement[base + g] * f);
+            }
+        }
+    }
+
     /** Vectorised over the points: each element adds w s^2 t^2 - 2 w s c t to every point's cost (t its table value). */
     @Override
     public int nearestPoint(float[] x, int xo, float[] w, int wo, float[] mul, float[] add, float[] sgn, int e, int incumbent, float[] cost) {

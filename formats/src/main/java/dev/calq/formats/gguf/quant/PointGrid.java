@@ -47,6 +47,34 @@ public interface PointGrid {
      */
     int nearestPoint(float[] x, int xo, float[] w, int wo, float[] mul, float[] add, float[] sgn, int e, int incumbent, float[] cost);
 
+    /**
+     * How the type stores the signs of its weights, which in the IQ2/IQ3 types are per-group data beside the point
+     * (the table holds magnitudes): {@code NONE} for the IQ1 types (a signed table, no sign bits); {@code PARITY}
+     * for IQ2_XXS, IQ2_XS and IQ3_XXS (per 8 weights 7 stored bits, the eighth making the count of negatives even);
+     * {@code FREE} for IQ2_S and IQ3_S (8 stored bits per 8 weights).
+     */
+    enum Signs { NONE, PARITY, FREE }
+
+    Signs signs();
+
+    /** The 8 signs (bit j set: element 8 * octet + j negative) of the super-block at {@code o}; 0 for {@code NONE}. */
+    int signOctet(byte[] in, int o, int octet);
+
+    /**
+     * Stores the 8 signs of octet {@code octet}, leaving every other bit; for {@code PARITY} types {@code signs} must
+     * have an even number of bits set (only bits 0..6 are stored).
+     */
+    void setSignOctet(byte[] out, int o, int octet, int signs);
+
+    /**
+     * For the signed types ({@link #signs()} not {@code NONE}), the weighted cost of each point with the signs
+     * following the weights: {@code cost[g] = sum_j w_j (mul_j t_gj - |x_j|)^2} and {@code penalty[g] = min_j 4 w_j
+     * mul_j |x_j| t_gj}, what flipping the cheapest element's sign against its weight adds (needed when the parity
+     * rule forbids the weights' own signs). x at {@code x[xo..]}, w at {@code w[wo..]}, element {@code e + j}'s
+     * multiplier {@code mul[e + j]}; cost and penalty are scratch of points() floats.
+     */
+    void signedCosts(float[] x, int xo, float[] w, int wo, float[] mul, int e, float[] cost, float[] penalty);
+
     /** The decoded value of element {@code i} of the super-block (its group on point g). */
     default float value(int g, int i, float[] mul, float[] add, float[] sgn) {
         return (mul[i] * (table(g, i % dim()) + add[i])) * sgn[i];
