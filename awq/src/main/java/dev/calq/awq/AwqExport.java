@@ -1,5 +1,6 @@
 package dev.calq.awq;
 
+import dev.calq.calibration.model.DecoderLayer;
 import dev.calq.calibration.model.Projection;
 import dev.calq.formats.quantized.QuantizedLinear;
 import dev.calq.formats.CalqException;
@@ -42,5 +43,16 @@ public final class AwqExport {
             }
         }
         return out;
+    }
+
+    /**
+     * The live float array in the model's layer that a saved scaled tensor of {@link #scaledTensors} restores into
+     * (a norm gain or a v_proj/up_proj bias), or null when {@code name} is none of them.
+     */
+    public static float[] liveTensor(DecoderLayer dl, int layer, String name) {
+        return name.endsWith("input_layernorm.weight") ? dl.inputNorm().weight()
+                : name.endsWith("post_attention_layernorm.weight") ? dl.postAttentionNorm().weight()
+                : name.equals(Projection.V.biasName(layer)) ? dl.linear(Projection.V).bias()
+                : name.equals(Projection.UP.biasName(layer)) ? dl.linear(Projection.UP).bias() : null;
     }
 }

@@ -3,6 +3,7 @@ package dev.calq.awq;
 import dev.calq.calibration.model.Projection;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * AWQ for one decoder layer, in the references' order: search the scales of all four groups on the layer as it came
@@ -15,7 +16,16 @@ public final class AwqLayerSearch {
 
     /** What the search chose for one layer, and how long it took. */
     public record Report(int layer, List<ScaleChoice> scales, List<ClipSearch.ClipResult> clips, double scaleSeconds,
-                         double clipSeconds, long cachedBytes) {}
+                         double clipSeconds, long cachedBytes) {
+        /** The chosen ratio per group (id: no scaling won) with its error against plain rounding's, and the times. */
+        public String line() {
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "layer %d: scales %.1fs, clip %.1fs;", layer, scaleSeconds, clipSeconds));
+            for (ScaleChoice s : scales)
+                sb.append(String.format(Locale.ROOT, " %s %s (%.3g vs %.3g)", s.group(),
+                        s.identity() ? "id" : String.format(Locale.ROOT, "r=%.2f", s.ratio()), s.error(), s.identityError()));
+            return sb.toString();
+        }
+    }
 
     public static Report run(AwqBlock block, LayerInputs inputs, WeightQuantizer quantizer, AwqConfig config) {
         long t0 = System.nanoTime();

@@ -126,13 +126,7 @@ public final class AwqModelQuantizer implements LayerMethod {
     /** One line a layer: the chosen ratio per group (id: no scaling won) with its error against plain RTN's, times. */
     public String reportTable() {
         StringBuilder sb = new StringBuilder();
-        for (AwqLayerSearch.Report r : reports) {
-            sb.append(String.format(Locale.ROOT, "layer %d: scales %.1fs, clip %.1fs;", r.layer(), r.scaleSeconds(), r.clipSeconds()));
-            for (ScaleChoice s : r.scales())
-                sb.append(String.format(Locale.ROOT, " %s %s (%.3g vs %.3g)", s.group(),
-                        s.identity() ? "id" : String.format(Locale.ROOT, "r=%.2f", s.ratio()), s.error(), s.identityError()));
-            sb.append('\n');
-        }
+        for (AwqLayerSearch.Report r : reports) sb.append(r.line()).append('\n');
         return sb.toString();
     }
 
@@ -208,10 +202,7 @@ public final class AwqModelQuantizer implements LayerMethod {
                 continue;
             }
             scaled.put(name, Tensor.ofFloats(name, v, v.length));
-            float[] live = name.endsWith("input_layernorm.weight") ? dl.inputNorm().weight()
-                    : name.endsWith("post_attention_layernorm.weight") ? dl.postAttentionNorm().weight()
-                    : name.equals(Projection.V.biasName(layer)) ? dl.linear(Projection.V).bias()
-                    : name.equals(Projection.UP.biasName(layer)) ? dl.linear(Projection.UP).bias() : null;
+            float[] live = AwqExport.liveTensor(dl, layer, name);
             if (live != null) System.arraycopy(v, 0, live, 0, v.length);
         }
     }

@@ -23,7 +23,12 @@ final class AwqOptions {
     @Option(names = "--awq-gqa-output", description = "AWQ: also scale v_proj -> o_proj under grouped-query attention (one scale per kv channel).")
     boolean awqGqaOutput;
 
-    @Option(names = "--awq-max-tokens", paramLabel = "N", description = "AWQ: cache at most N tokens of each layer's inputs (default: all calibration tokens).")
+    /** The tokens AWQ's search reads under --method awq+gptq by default: AWQ's own calibration size, 16 x 512. */
+    static final long AWQ_GPTQ_MAX_TOKENS = 8192;
+
+    @Option(names = "--awq-max-tokens", paramLabel = "N",
+            description = "AWQ: cache at most N tokens of each layer's inputs, whole samples from the first (default: all calibration tokens; "
+                    + "8192 for --method awq+gptq, whose GPTQ calibration is larger).")
     Long awqMaxTokens;
 
     AwqConfig config() {

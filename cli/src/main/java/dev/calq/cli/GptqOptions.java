@@ -2,6 +2,7 @@ package dev.calq.cli;
 
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.formats.CalqException;
+import dev.calq.gptq.BlockOrder;
 import dev.calq.gptq.GgufGptqQuantizer;
 import dev.calq.gptq.GptqConfig;
 import dev.calq.gptq.GptqTarget;
@@ -15,8 +16,17 @@ final class GptqOptions {
     @Option(names = "--static-groups", description = "GPTQ: group scales from the unmodified weight.")
     boolean staticGroups;
 
-    @Option(names = "--damp", defaultValue = "0.01", description = "GPTQ dampening, fraction of the mean Hessian diagonal (default: ${DEFAULT-VALUE}).")
-    double damp;
+    /** GPTQ checkpoints: the reference implementations' damping. */
+    static final double CHECKPOINT_DAMP = 0.01;
+
+    /** GPTQ inside the ggml block types: 3% lower KL than 0.01 at Q3_K_M on the shared model (docs/quality.md). */
+    static final double GGUF_DAMP = 0.1;
+
+    @Option(names = "--damp", description = "GPTQ dampening, fraction of the mean Hessian diagonal (default: 0.01; 0.1 for --format gguf).")
+    Double damp;
+
+    /** --damp, or the default for a GGUF file or a checkpoint. */
+    double damp(boolean gguf) { return damp != null ? damp : gguf ? GGUF_DAMP : CHECKPOINT_DAMP; }
 
     @Option(names = "--block-size", defaultValue = "128", description = "GPTQ lazy-batch block (default: ${DEFAULT-VALUE}).")
     int blockSize;
@@ -52,6 +62,26 @@ final class GptqOptions {
                     + "(original) or from token_embd as the file stores it (stored) (default: ${DEFAULT-VALUE}).")
     String gptqEmbedding;
 
+    /**
+     * The job's target under {@code --method awq+gptq} ({@code awqScaled}) or plain GPTQ. AWQ folds its scales into the
+     * norms and projections of each layer before GPTQ runs there, so the runner's snapshot of a layer's original
+     * weights would no longer describe the model the quantized stream runs: the full-precision target and the stored
+     * embedding are refused there, and the target is the full-precision model's inputs (what awq+gptq was measured with).
+     */
+    GptqTarget ggufTarget(boolean awqScaled, picocli.CommandLine.ParseResult parsed) {
+        if (!awqScaled) return ggufTarget();
+        if (parsed.hasMatchedOption("--gptq-target-shrink") || parsed.hasMatchedOption("--gptq-target-damp")
+                || parsed.hasMatchedOption("--gptq-embedding"))
+            throw new CalqException("--gptq-target-shrink, --gptq-target-damp and --gptq-embedding do not apply to --method awq+gptq "
+                    + "(AWQ's scales change each layer before GPTQ runs in it; its target is fp-inputs or quantized-inputs)");
+        if (!parsed.hasMatchedOption("--gptq-target")) return GptqTarget.FP_INPUTS;
+        GptqTarget.Fit fit = GptqTarget.Fit.parse(gptqTarget);
+        if (fit == GptqTarget.Fit.FULL_PRECISION)
+            throw new CalqException("--gptq-target full-precision does not apply to --method awq+gptq (AWQ's scales change each layer "
+                    + "before GPTQ runs in it); use fp-inputs or quantized-inputs");
+        return new GptqTarget(fit, 1, 0, false);
+    }
+
     /** --gptq-target, --gptq-target-shrink and --gptq-embedding as the job's target. */
     GptqTarget ggufTarget() {
         boolean stored = switch (gptqEmbedding) {
@@ -60,6 +90,20 @@ final class GptqOptions {
             default -> throw new CalqException("--gptq-embedding " + gptqEmbedding + ": expected original or stored");
         };
         return new GptqTarget(GptqTarget.Fit.parse(gptqTarget), gptqTargetShrink, gptqTargetDamp, stored);
+    }
+
+    @Option(names = "--gguf-order", defaultValue = "natural",
+            description = "--format gguf with GPTQ: the order of the ggml blocks, natural or trace (whole blocks by decreasing trace of "
+                    + "their Hessian diagonal, natural order inside a block) (default: ${DEFAULT-VALUE}).")
+    String ggufOrder;
+
+    /** --gguf-order as the method's block order. */
+    BlockOrder ggufBlockOrder() {
+        return switch (ggufOrder) {
+            case "natural" -> BlockOrder.NATURAL;
+            case "trace" -> BlockOrder.BY_TRACE;
+            default -> throw new CalqException("--gguf-order " + ggufOrder + ": expected natural or trace");
+        };
     }
 
     /** --gguf-scales as the quantizer's choice. */
@@ -71,5 +115,5 @@ final class GptqOptions {
         };
     }
 
-    GptqConfig config(GridConfig grid) { return new GptqConfig(grid, actOrder, staticGroups, damp, blockSize, trueSequential); }
+    GptqConfig config(GridConfig grid) { return new GptqConfig(grid, actOrder, staticGroups, damp(false), blockSize, trueSequential); }
 }

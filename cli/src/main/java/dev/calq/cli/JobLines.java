@@ -23,7 +23,7 @@ final class JobLines {
         GptqJob.Options o = r.options();
         var cfg = o.config();
         gguf(out, r.gguf());
-        checkpoint(out, o.pass().output(), o.algorithm().name().toLowerCase(Locale.ROOT), o.formatName(), o.bnb(), o.doubleQuant(),
+        checkpoint(out, o.pass().output(), (o.scaling() != null ? "awq+" : "") + o.algorithm().name().toLowerCase(Locale.ROOT), o.formatName(), o.bnb(), o.doubleQuant(),
                 cfg.bits(), cfg.groupSize(), cfg.sym() ? "symmetric" : "asymmetric", r.seconds());
     }
 

@@ -13,6 +13,11 @@ final class MethodEncoding {
 
     /** Throws a one-line error for a pair that makes no sense, saying why and what to use instead. */
     static void check(String method, String format, boolean methodGiven, boolean alsoGguf) {
+        if (method.equals("awq+gptq") && !(format.equals("gptq") || format.equals("compressed_tensors") || format.equals("gguf")))
+            throw new CalqException("--method awq+gptq writes --format gptq, compressed-tensors or gguf (GPTQ's grid after AWQ's scales); "
+                    + "for the AWQ GEMM layout or NF4 use --method awq");
+        if (method.equals("awq+gptq") && alsoGguf)
+            throw new CalqException("--also-gguf does not apply to --method awq+gptq: GPTQ's rounding is specific to one encoding; run --format gguf --type T for each file");
         if (format.equals("awq") && !method.equals("awq"))
             throw new CalqException("--format awq needs --method awq (the AWQ GEMM layout stores AWQ-scaled weights; "
                     + method + " results go to --format gptq)");

@@ -12,19 +12,22 @@ final class OptionApplicability {
     private OptionApplicability() {}
 
     static void check(CommandLine.ParseResult parsed, String method, String format, boolean calibrationGiven, boolean alsoGguf) {
-        boolean gptq = method.equals("gptq"), awq = method.equals("awq"), rtn = method.equals("rtn"), ggufOut = format.equals("gguf");
+        boolean both = method.equals("awq+gptq");
+        boolean gptq = method.equals("gptq") || both, awq = method.equals("awq") || both, rtn = method.equals("rtn"), ggufOut = format.equals("gguf");
         boolean layerwise = !(ggufOut && rtn) && (calibrationGiven || !rtn);
         refuse(parsed, !gptq, "applies to --method gptq only", "--act-order", "--static-groups", "--damp", "--block-size",
                 "--true-sequential", "--compare-rtn");
         refuse(parsed, !awq, "applies to --method awq only", "--awq-grid", "--duo-scaling", "--awq-clip", "--max-shrink",
                 "--awq-gqa-output", "--awq-max-tokens");
+        refuse(parsed, both, "does not apply to --method awq+gptq: it applies AWQ's scales only (a clamp would change the weights GPTQ reproduces, "
+                + "so the clipping error would never be compensated)", "--awq-clip", "--max-shrink");
         refuse(parsed, ggufOut && rtn, "sets the integer grid of a GPTQ/AWQ checkpoint; a GGUF file's types come from --type and --tensor-type",
                 "--bits", "--group-size", "--sym", "--mse-clip");
         refuse(parsed, format.equals("nf4"), "does not apply to --format nf4 (bitsandbytes' 4-bit code in blocks of 64 with absmax scales)",
                 "--bits", "--group-size", "--sym", "--mse-clip", "--static-groups");
         refuse(parsed, !format.equals("nf4"), "applies to --format nf4 only", "--bnb-type", "--double-quant");
         refuse(parsed, !(gptq && ggufOut), "applies to --method gptq --format gguf only (GPTQ inside the ggml block types)", "--gguf-scales",
-                "--gptq-target", "--gptq-target-shrink", "--gptq-target-damp", "--gptq-embedding");
+                "--gguf-order", "--gptq-target", "--gptq-target-shrink", "--gptq-target-damp", "--gptq-embedding");
         refuse(parsed, !format.equals("gptq"), "applies to --format gptq only (GPTQ checkpoints, v1 or v2)", "--checkpoint-format");
         refuse(parsed, !ggufOut, "applies to --format gguf (a GGUF beside a checkpoint is --also-gguf TYPE=FILE)", "--type");
         refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type");

@@ -2,8 +2,10 @@ package dev.calq.cli;
 
 import dev.calq.awq.AwqConfig;
 import dev.calq.awq.AwqJob;
+import dev.calq.awq.AwqScaling;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.PassOptions;
+import dev.calq.calibration.runner.ScalingMethod;
 import dev.calq.formats.AtomicOutput;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.bnb.Bnb4BitLayer;
@@ -35,7 +37,19 @@ import picocli.CommandLine.Option;
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Quantize a Hugging Face model with GPTQ, RTN or AWQ (GPTQ/AWQ checkpoints) or to a GGUF mix.")
 public final class QuantizeCommand implements Callable<Integer> {
-    enum Method { gptq, rtn, awq }
+    enum Method {
+        gptq, rtn, awq, awq_gptq;
+
+        /** The option's spelling: awq+gptq for AWQ's scales, then GPTQ on the scaled weights. */
+        String spelling() { return this == awq_gptq ? "awq+gptq" : name(); }
+
+        static final class Converter implements CommandLine.ITypeConverter<Method> {
+            @Override public Method convert(String v) {
+                for (Method m : values()) if (m.spelling().equals(v)) return m;
+                throw new CommandLine.TypeConversionException("'" + v + "' is not one of gptq, rtn, awq, awq+gptq");
+            }
+        }
+    }
 
     enum Format {
         gptq, awq, gguf, compressed_tensors, nf4;
@@ -55,7 +69,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder (GPTQ/AWQ) or .gguf file.")
     Path output;
 
-    @Option(names = "--method", description = "gptq | rtn | awq (default: rtn for --format gguf, else gptq; gptq with --format gguf runs GPTQ inside the mix's block types).")
+    @Option(names = "--method", converter = Method.Converter.class,
+            description = "gptq | rtn | awq | awq+gptq (default: rtn for --format gguf, else gptq; gptq with --format gguf runs GPTQ inside the mix's block types; "
+                    + "awq+gptq folds AWQ's scales into each layer, then runs GPTQ on the scaled weights).")
     Method method;
 
     @Option(names = "--format", converter = Format.Converter.class,
@@ -94,21 +110,34 @@ public final class QuantizeCommand implements Callable<Integer> {
         Format fmt = format != null ? format : m == Method.awq ? Format.awq : Format.gptq;
         List<GgufJob.Target> also = new ArrayList<>();
         for (String spec : gguf.alsoGguf) also.add(GgufJob.Target.parse(spec, gguf.types.mixFlags.options()));
-        MethodEncoding.check(m.name(), fmt.name(), method != null, !also.isEmpty());
-        OptionApplicability.check(spec.commandLine().getParseResult(), m.name(), fmt.name(), calibration.given(), !also.isEmpty());
+        MethodEncoding.check(m.spelling(), fmt.name(), method != null, !also.isEmpty());
+        OptionApplicability.check(spec.commandLine().getParseResult(), m.spelling(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.types.imatrix != null && !(fmt == Format.gguf && m != Method.awq))
             throw new CalqException("--imatrix applies to --format gguf with --method rtn or gptq; a " + m + " run uses the importance matrix of its own calibration pass");
         if (gguf.types.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
             throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
         PassOptions pass = passFlags.options(model, output, calibration, gguf.imatrixOutput);
         if (fmt == Format.gguf && m == Method.rtn) return ggufRtn(pass, log);
-        if (fmt == Format.gguf && m == Method.gptq) {
+        ScalingMethod.Factory scaling = null;
+        if (m == Method.awq_gptq) {
+            if (!calibration.given()) throw new CalqException("--method awq+gptq needs --calibration (AWQ's search and GPTQ's Hessians come from it)");
+            // AWQ's search measures its candidate scales by rounding onto the checkpoint's grid (for GGUF: the
+            // --bits/--group-size grid with zero points, as --method awq --format gguf searches)
+            GridConfig search = grid.config(fmt != Format.gguf);
+            AwqConfig awqConfig = awq.config();
+            // GPTQ's calibration (128 x 512 tokens) is 8x what AWQ's search is made for (16 x 512), and the search
+            // costs about 80 layer passes over its cache: it reads the first 8192 tokens unless told otherwise
+            long maxTokens = awq.awqMaxTokens != null ? awq.awqMaxTokens : AwqOptions.AWQ_GPTQ_MAX_TOKENS;
+            scaling = (runner, quantized) -> new AwqScaling(runner, quantized, search, awqConfig, maxTokens);
+        }
+        if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
-            GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp, gptq.blockSize, gptq.trueSequential);
+            GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp(true), gptq.blockSize, gptq.trueSequential);
             SizeTargetJob.Options target = gguf.target.given() ? gguf.target(model, output, calibration, passFlags.overwrite) : null;
             QuantMix mix = QuantMix.forName(gguf.types.type);
             JobLines.ggufGptq(new PrintWriter(out, true), log, GgufGptqJob.run(new GgufGptqJob.Options(pass, mix, gguf.types.mixFlags.options(),
-                    gguf.types.imatrix, cfg, gptq.ggufScaleChoice(), target, gptq.ggufTarget()), new LlamaImatrix(), log), mix, output);
+                    gguf.types.imatrix, cfg, gptq.ggufScaleChoice(), target, gptq.ggufTarget(scaling != null, spec.commandLine().getParseResult()), scaling,
+                    gptq.ggufBlockOrder()), new LlamaImatrix(), log), mix, output);
             return 0;
         }
         if (fmt == Format.nf4) {
@@ -130,12 +159,12 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         // NF4/FP4: bitsandbytes' 64-blocks with absmax scales, rounded onto the 16-value code table.
         GptqConfig cfg = fmt == Format.nf4
-                ? new GptqConfig(new GridConfig(4, Bnb4BitLayer.BLOCK, true, false), false, false, gptq.damp, gptq.blockSize, gptq.trueSequential)
+                ? new GptqConfig(new GridConfig(4, Bnb4BitLayer.BLOCK, true, false), false, false, gptq.damp(false), gptq.blockSize, gptq.trueSequential)
                 : gptq.config(grid.config(true));
         Bnb4BitType bnb = fmt == Format.nf4 ? BnbQuantize.type(bnbType) : null;
-        GptqMethod.Algorithm algo = m == Method.gptq ? GptqMethod.Algorithm.GPTQ : GptqMethod.Algorithm.RTN;
+        GptqMethod.Algorithm algo = m == Method.rtn ? GptqMethod.Algorithm.RTN : GptqMethod.Algorithm.GPTQ;
         JobLines.gptq(new PrintWriter(out, true), GptqJob.run(new GptqJob.Options(pass, algo, cfg, gptq.compareRtn, checkpoint, bnb, doubleQuant,
-                also, formatName(fmt)), new LlamaImatrix(), log));
+                also, formatName(fmt), scaling), new LlamaImatrix(), log));
         return 0;
     }
 

@@ -3,7 +3,10 @@ package dev.calq.gptq;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.runner.CalibrationPass;
+import dev.calq.calibration.runner.ChainedMethod;
+import dev.calq.calibration.runner.ScalingMethod;
 import dev.calq.calibration.runner.ImatrixGatherer;
 import dev.calq.calibration.runner.PassOptions;
 import dev.calq.datasets.CalibrationSampler;
@@ -16,6 +19,8 @@ import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
 import dev.calq.formats.gguf.quant.Quantizers;
 import dev.calq.formats.imatrix.ImportanceMatrix;
+import dev.calq.formats.tensor.OverlayTensorSource;
+import dev.calq.formats.tensor.Tensor;
 import dev.calq.gptq.sensitivity.SizeTargetJob;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -23,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code quantize --method gptq --format gguf}: the mix's types chosen as llama-quantize chooses them, then GPTQ inside
@@ -39,13 +45,22 @@ public final class GgufGptqJob {
      * @param scales      how each block's scales are chosen (and whether a K-type token_embd gets the weighted search)
      * @param target      a size target whose chosen types replace {@code overrides} (null: the mix as given)
      * @param fit         what each projection is fitted to, and where the quantized stream starts
+     * @param scaling     a method that re-parameterises each layer before GPTQ runs in it (AWQ's scales for
+     *                    {@code --method awq+gptq}), made for the loaded model; null: none
+     * @param order       the order GPTQ quantizes whole blocks in
      */
     public record Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
-                          GgufGptqQuantizer.ScaleChoice scales, SizeTargetJob.Options target, GptqTarget fit) {
-        /** With the default objective ({@link GptqTarget#DEFAULT}). */
+                          GgufGptqQuantizer.ScaleChoice scales, SizeTargetJob.Options target, GptqTarget fit,
+                          ScalingMethod.Factory scaling, BlockOrder order) {
+        public Options {
+            if (scaling != null && (fit.fit() == GptqTarget.Fit.FULL_PRECISION || fit.storedEmbedding()))
+                throw new IllegalArgumentException("a scaling method changes each layer before GPTQ: the full-precision target does not apply");
+        }
+
+        /** With the default objective ({@link GptqTarget#DEFAULT}), no scaling, blocks in natural order. */
         public Options(PassOptions pass, QuantMix mix, MixOptions overrides, Path imatrixFile, GptqConfig config,
                        GgufGptqQuantizer.ScaleChoice scales, SizeTargetJob.Options target) {
-            this(pass, mix, overrides, imatrixFile, config, scales, target, GptqTarget.DEFAULT);
+            this(pass, mix, overrides, imatrixFile, config, scales, target, GptqTarget.DEFAULT, null, BlockOrder.NATURAL);
         }
     }
 
@@ -73,6 +88,8 @@ public final class GgufGptqJob {
         if (!mix.quantized()) throw new CalqException("--method gptq needs a quantized --type; " + mix + " stores floats");
         if (!pass.calibration().given()) throw new CalqException("--method gptq --format gguf needs --calibration (the Hessians come from it)");
         if (o.config().actOrder()) throw new CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
+        if (o.scaling() != null && pass.imatrixOutput() != null)
+            throw new CalqException("--imatrix-output does not apply to --method awq+gptq (its pass observes each layer twice: unscaled, then scaled)");
         pass.requireHfFolder();
         pass.checkOutput(pass.output(), o.imatrixFile());
         if (pass.imatrixOutput() != null) pass.checkOutput(pass.imatrixOutput(), pass.output());
@@ -81,6 +98,7 @@ public final class GgufGptqJob {
         long start = System.nanoTime();
         Map<String, GgufConverter.Encoded> encoded = new LinkedHashMap<>();
         ImportanceMatrix im;
+        GgufConverter.Result r;
         try (LoadedModel loaded = ModelLoader.load(pass.model())) {
             im = o.imatrixFile() != null ? ImportanceMatrix.read(o.imatrixFile()) : imatrix.gather(loaded, pass.calibration(), log);
             if (o.scales() == GgufGptqQuantizer.ScaleChoice.HESSIAN) im = withUniformEmbedding(im, types, loaded.model().hiddenSize());
@@ -99,19 +117,27 @@ public final class GgufGptqJob {
                 }
             }
             GgufGptqMethod method = new GgufGptqMethod(llama, hf -> types.get(LlamaTensorNames.toGguf(hf)), cfg, cfg.trueSequential(),
-                    o.scales(), log).withTarget(target, storedEmbedding);
+                    o.scales(), log).withTarget(target, storedEmbedding).withOrder(o.order());
             List<int[]> samples = pass.calibration().samples(Tokenizers.load(loaded.tokenizerDir()), CalibrationSampler.Style.GPTQ);
             log.printf(Locale.ROOT, "calibration: %d samples of %d tokens; GPTQ target %s%n", samples.size(), samples.getFirst().length, target);
             // fp-inputs: the runner reads an unquantized copy of the model, so every Hessian is the full-precision model's.
             LlamaModel runnerModel = target.runsQuantizedModel() ? llama : loaded.model();
             String targetKey = target.equals(GptqTarget.FP_INPUTS) ? "" : "|" + target;
-            CalibrationPass.run(runnerModel, samples, method, "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales() + targetKey,
+            ScalingMethod scaling = o.scaling() != null ? o.scaling().create(runnerModel, llama) : null;
+            CalibrationPass.run(runnerModel, samples, scaling != null ? new ChainedMethod(scaling, method) : method,
+                    (scaling != null ? scaling.describe() + "|" : "") + "gguf-gptq|" + mix + "|" + types.values() + "|" + cfg + "|" + o.scales() + targetKey
+                            + (o.order() == BlockOrder.NATURAL ? "" : "|" + o.order()),
                     pass.imatrixOutput() != null ? imatrix : null, pass, log);
+            if (scaling != null) log.print(scaling.report());
             log.print(method.errorTable());
             for (var e : method.encoded().entrySet())
                 encoded.put(LlamaTensorNames.toGguf(e.getKey()), new GgufConverter.Encoded(e.getValue().type(), e.getValue().bytes()));
+            // AWQ-scaled: the norms, biases and unencoded projections come from the scaled model, still open
+            GgufConverter.Source scaled = scaling != null ? scaledSource(loaded, runnerModel, scaling, method.encoded().keySet()) : null;
+            r = scaled == null ? null : GgufConverter.convert(scaled, pass.output(), GgufConverter.mixChooser(scaled, mix, overrides, true),
+                    im.withInputScales(ggufNames(scaling.inputScales())), pass.replace(), encoded);
         }
-        GgufConverter.Result r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, overrides, true), im,
+        if (r == null) r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, overrides, true), im,
                 pass.replace(), encoded);
         pass.deleteCheckpoints();
         return new Result(chosen, r, encoded.size() - (encoded.containsKey(EMBEDDING) ? 1 : 0), (System.nanoTime() - start) / 1e9);
@@ -147,5 +173,28 @@ public final class GgufGptqJob {
         Map<String, ImportanceMatrix.Entry> entries = new java.util.TreeMap<>(im.entries());
         entries.put(name, ImportanceMatrix.Entry.of(ones, null, 1));
         return new ImportanceMatrix(entries, im.chunkCount(), im.chunkSize(), im.datasets(), im.legacy());
+    }
+
+    /**
+     * The model as the scaling left it ({@code model}: the runner's, scaled but unquantized), for the tensors GPTQ did not encode: the scaled norms and biases, and the
+     * scaled float weight of every projection that kept a float type or one GPTQ cannot run inside (the converter
+     * quantizes those with the importance matrix divided by the same scales).
+     */
+    private static GgufConverter.Source scaledSource(LoadedModel loaded, LlamaModel model, ScalingMethod scaling, Set<String> encoded) {
+        OverlayTensorSource over = new OverlayTensorSource(loaded.weights());
+        for (Tensor t : scaling.replacedTensors().values()) over.replace(t);
+        for (int l = 0; l < model.numLayers(); l++)
+            for (Projection p : Projection.values()) {
+                String name = p.weightName(l);
+                if (!encoded.contains(name))
+                    over.replace(Tensor.ofFloats(name, model.weight(l, p), model.outFeatures(p), model.inFeatures(p)));
+            }
+        return loaded.ggufSource(over);
+    }
+
+    private static Map<String, float[]> ggufNames(Map<String, float[]> byHfName) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (var e : byHfName.entrySet()) out.put(LlamaTensorNames.toGguf(e.getKey()), e.getValue());
+        return out;
     }
 }

@@ -42,6 +42,7 @@ public final class GgufGptqMethod implements LayerMethod {
     private final Map<String, InputShiftAccumulator> shifts = new java.util.concurrent.ConcurrentHashMap<>();
     private GptqTarget target = GptqTarget.FP_INPUTS; // the method alone: no second stream unless withTarget asks
     private float[] storedEmbedding;
+    private BlockOrder order = BlockOrder.NATURAL;
 
     /**
      * {@code typeOf} gives the ggml type of a projection by Hugging Face weight name (null: not quantized here);
@@ -100,6 +101,16 @@ public final class GgufGptqMethod implements LayerMethod {
         return out;
     }
 
+
+    /** The quantization order with its prepared inverse Hessian and importance, both in that order. */
+    private record Ordered(int[] perm, InverseHessian inv, float[] importance) {}
+
+    /** Quantizes the columns in {@code o}'s order of whole blocks (default: natural). */
+    public GgufGptqMethod withOrder(BlockOrder o) {
+        this.order = o;
+        return this;
+    }
+
     @Override
     public List<Set<InputSite>> stages() {
         if (!trueSequential) return List.of(java.util.EnumSet.allOf(InputSite.class));
@@ -126,26 +137,34 @@ public final class GgufGptqMethod implements LayerMethod {
                 throw new dev.calq.formats.CalqException("layer " + layer + " " + site + ": no full-precision input was observed");
             double[] delta = shift != null ? shift.delta() : null;
             int in = model.inFeatures(site.projections().getFirst());
-            InverseHessian inv = null, shiftInv = null;
+            InverseHessian shiftInv = null;
             float[] importance = GgufGptqQuantizer.diagonal(h, in);
+            // one prepared inverse Hessian per quantization order: the natural one, or one per block size with --gguf-order
+            Map<Integer, Ordered> orders = new java.util.HashMap<>();
             for (Projection p : site.projections()) {
                 String name = p.weightName(layer);
                 GgmlType type = typeOf.apply(name);
                 if (type == null || !GgufGptqQuantizer.supports(type)) continue;
-                if (inv == null) {
-                    inv = InverseHessian.prepare("layer " + layer + " " + site, h, in, config);
+                int[] perm = order.permutation(h, in, type.blockSize());
+                Ordered o = orders.computeIfAbsent(perm == null ? 0 : type.blockSize(), k -> {
+                    InverseHessian inv = InverseHessian.prepare("layer " + layer + " " + site,
+                            perm == null ? h : BlockOrder.permuteSymmetric(h, in, perm), in, config);
                     if (inv.retries() > 0)
                         log.printf(Locale.ROOT, "layer %d %s: Cholesky failed, retried with damp %.4g (%d retries)%n", layer, site, inv.dampUsed(), inv.retries());
-                }
+                    return new Ordered(perm, inv, perm == null ? importance : BlockOrder.permuteColumns(importance, 1, in, perm));
+                });
                 int out = model.outFeatures(p);
                 float[] w = model.weight(layer, p);
                 // Against the full-precision model: GPTQ on the shifted weight (InputShift), the same H and loop.
                 if (delta != null && shiftInv == null) shiftInv = target.shiftDamp() > 0
                         ? InverseHessian.prepare("layer " + layer + " " + site + " (shift)", h, in,
                                 new GptqConfig(config.grid(), false, false, target.shiftDamp(), config.blockSize(), config.trueSequential()))
-                        : inv;
+                        : perm == null ? o.inv() : InverseHessian.prepare("layer " + layer + " " + site + " (shift)", h, in, config);
                 float[] fit = delta != null ? InputShift.shifted(w, out, in, delta, shiftInv, target.shrink()) : w;
-                GgufGptqQuantizer.Result r = GgufGptqQuantizer.quantize(name, fit, out, in, inv, importance, type, scaleChoice);
+                GgufGptqQuantizer.Result r = perm == null
+                        ? GgufGptqQuantizer.quantize(name, fit, out, in, o.inv(), importance, type, scaleChoice)
+                        : BlockOrder.restore(GgufGptqQuantizer.quantize(name, BlockOrder.permuteColumns(fit, out, in, perm), out, in, o.inv(),
+                                o.importance(), type, scaleChoice), out, in, perm);
                 float[] plain = Quantizers.dequantize(type, Quantizers.quantize(type, w, out, in, importance), out, in);
                 // the GPTQ column is measured against what GPTQ fitted (the shifted weight under --gptq-target full-precision)
                 errors.add(new LayerError(layer, p, type, OutputError.relativeOutputError(fit, r.dequantized(), out, in, h),

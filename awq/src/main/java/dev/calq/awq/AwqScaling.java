@@ -1,0 +1,148 @@
+package dev.calq.awq;
+
+import dev.calq.calibration.model.DecoderLayer;
+import dev.calq.calibration.model.InputSite;
+import dev.calq.calibration.model.LinearInputObserver;
+import dev.calq.calibration.model.LlamaModel;
+import dev.calq.calibration.model.Projection;
+import dev.calq.calibration.quant.GridConfig;
+import dev.calq.calibration.runner.ScalingMethod;
+import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.tensor.Tensor;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * AWQ's scales alone, for a quantizing method that runs after it on each layer ({@code --method awq+gptq}): the
+ * search of every scaling group on the layer as it came, the scales folded into the norms, v_proj/up_proj rows and
+ * the projections' columns, and nothing else. No clipping: clamping a weight changes the target that GPTQ's error
+ * feedback then reproduces (the clamped weight, not the model's), so its error is never compensated; the scales keep
+ * the float layer's function, so GPTQ's objective stays that of the original layer. No rounding either: the model
+ * keeps the scaled float weights for the next method. The search measures its candidates by round to nearest on
+ * {@code searchGrid} (the checkpoint's grid; for GGUF the --bits/--group-size grid), a proxy for what GPTQ then does.
+ */
+public final class AwqScaling implements ScalingMethod {
+    private static final String FILE = "awq-scaling.bin";
+
+    private final LlamaModel model, quantized;
+    private final AwqMethod method;
+    private final String description;
+    private final Map<String, Tensor> replaced = new LinkedHashMap<>();
+    private final Map<String, float[]> inputScales = new LinkedHashMap<>();
+    private final List<AwqLayerSearch.Report> reports = new ArrayList<>();
+
+    /** {@code config}'s clip setting is ignored (always off, see above). */
+    public AwqScaling(LlamaModel model, GridConfig searchGrid, AwqConfig config, long maxTokensPerSite) {
+        this(model, model, searchGrid, config, maxTokensPerSite);
+    }
+
+    /**
+     * Searches on {@code model} (the runner's, whose inputs the search caches) and folds the scales into it and, when
+     * it is another instance, into {@code quantized} too: the model the next method reads its weights from and writes
+     * its quantized ones to (GPTQ inside the GGUF types keeps the runner on an unquantized copy).
+     */
+    public AwqScaling(LlamaModel model, LlamaModel quantized, GridConfig searchGrid, AwqConfig config, long maxTokensPerSite) {
+        this.model = model;
+        this.quantized = quantized;
+        this.description = "awq scales (no clip)|" + searchGrid + "|" + config.withClip(false) + "|" + maxTokensPerSite;
+        ModelConfig c = model.config();
+        int width = 2 * c.hiddenSize() + c.qDim() + c.intermediateSize();
+        this.method = new AwqMethod(l -> new DecoderLayerBlock(model.layer(l), c), new GridQuantizer(searchGrid), config.withClip(false), maxTokensPerSite, width,
+                this::finish);
+    }
+
+    private void finish(int layer, AwqBlock block, AwqLayerSearch.Report report) {
+        reports.add(report);
+        for (ScaleChoice c : report.scales())
+            if (!c.identity()) for (Projection p : c.group().scaled()) inputScales.put(p.weightName(layer), c.inputScales().clone());
+        for (Tensor t : AwqExport.scaledTensors(layer, block, true)) replaced.put(t.name(), t);
+        if (quantized != model) {
+            for (Projection p : Projection.values()) quantized.setWeight(layer, p, block.weight(p).clone());
+            DecoderLayer q = quantized.layer(layer);
+            for (Tensor t : AwqExport.scaledTensors(layer, block, true)) {
+                float[] v = t.toFloatArray();
+                System.arraycopy(v, 0, AwqExport.liveTensor(q, layer, t.name()), 0, v.length);
+            }
+        }
+    }
+
+    @Override public List<Set<InputSite>> stages() { return method.stages(); }
+
+    @Override public LinearInputObserver observer(int layer, Set<InputSite> stage) { return method.observer(layer, stage); }
+
+    /** Searches and folds; the layer's outputs are unchanged (the scales keep the float function). */
+    @Override public boolean update(int layer, Set<InputSite> stage) { return method.update(layer, stage); }
+
+    @Override public long workingBytes(int tokensTotal) { return method.workingBytes(tokensTotal); }
+
+    @Override public Map<String, Tensor> replacedTensors() { return replaced; }
+
+    @Override public Map<String, float[]> inputScales() { return inputScales; }
+
+    public List<AwqLayerSearch.Report> reports() { return reports; }
+
+    @Override public String describe() { return description; }
+
+    /** One line a layer: the chosen ratio per group and its error against unscaled rounding. */
+    @Override
+    public String report() {
+        StringBuilder sb = new StringBuilder();
+        for (AwqLayerSearch.Report r : reports) sb.append(r.line()).append('\n');
+        return sb.toString();
+    }
+
+    /**
+     * The layer's scaled norms and biases and its projections' input scales. The scaled projection weights are the
+     * next method's to save (they are quantized by then).
+     */
+    @Override
+    public void saveLayer(int layer, Path dir) throws IOException {
+        String prefix = "model.layers." + layer + ".";
+        Map<String, float[]> mine = new LinkedHashMap<>();
+        for (Tensor t : replaced.values()) if (t.name().startsWith(prefix)) mine.put(t.name(), t.toFloatArray());
+        for (var e : inputScales.entrySet()) if (e.getKey().startsWith(prefix)) mine.put("scales:" + e.getKey(), e.getValue());
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve(FILE))))) {
+            out.writeInt(mine.size());
+            for (var e : mine.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().length);
+                for (float v : e.getValue()) out.writeFloat(v);
+            }
+        }
+    }
+
+    /**
+     * Restores the scaled norms and biases into the model(s). The next method restores its quantized weights; the
+     * runner's copy of a finished layer's projections is not needed again (the runner resumes from the saved hidden
+     * states of the next layer).
+     */
+    @Override
+    public void loadLayer(int layer, Path dir) throws IOException {
+        DecoderLayer dl = model.layer(layer);
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(dir.resolve(FILE))))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String name = in.readUTF();
+                float[] v = new float[in.readInt()];
+                for (int j = 0; j < v.length; j++) v[j] = in.readFloat();
+                if (name.startsWith("scales:")) {
+                    inputScales.put(name.substring("scales:".length()), v);
+                    continue;
+                }
+                replaced.put(name, Tensor.ofFloats(name, v, v.length));
+                float[] live = AwqExport.liveTensor(dl, layer, name);
+                if (live == null || live.length != v.length) throw new IOException(dir.resolve(FILE) + ": " + name + " does not fit layer " + layer);
+                System.arraycopy(v, 0, live, 0, v.length);
+                if (quantized != model) System.arraycopy(v, 0, AwqExport.liveTensor(quantized.layer(layer), layer, name), 0, v.length);
+            }
+        }
+    }
+}
