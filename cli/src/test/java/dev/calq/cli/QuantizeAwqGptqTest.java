@@ -39,11 +39,22 @@ class QuantizeAwqGptqTest {
     void unitScalesGiveExactlyPlainGptqsGgufFile() throws Exception {
         Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
         Path plain = dir.resolve("gptq.gguf"), unit = dir.resolve("unit.gguf"), awq = dir.resolve("awq-gptq.gguf");
-        CliRun r = CliRun.of(args(plain, "--format", "gguf", "--type", "Q4_0", "--method", "gptq"));
+        // awq+gptq fits the full-precision model's inputs (its default); plain GPTQ's default target is another
+        CliRun r = CliRun.of(args(plain, "--format", "gguf", "--type", "Q4_0", "--method", "gptq", "--gptq-target", "fp-inputs"));
         assertEquals(0, r.code(), r.err());
         r = CliRun.of(args(unit, concat(UNIT_SCALES, "--format", "gguf", "--type", "Q4_0")));
         assertEquals(0, r.code(), r.err());
         assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(unit), "AWQ with unit scales then GPTQ is plain GPTQ, byte for byte");
+        // sequential GPTQ: one model instance, scaled and quantized in place
+        Path plainSeq = dir.resolve("gptq-seq.gguf"), unitSeq = dir.resolve("unit-seq.gguf");
+        r = CliRun.of(args(plainSeq, "--format", "gguf", "--type", "Q4_0", "--method", "gptq", "--gptq-target", "quantized-inputs"));
+        assertEquals(0, r.code(), r.err());
+        r = CliRun.of(args(unitSeq, concat(UNIT_SCALES, "--format", "gguf", "--type", "Q4_0", "--gptq-target", "quantized-inputs")));
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(plainSeq), Files.readAllBytes(unitSeq), "the same with --gptq-target quantized-inputs");
+        r = CliRun.of(args(dir.resolve("refused.gguf"), concat(UNIT_SCALES, "--format", "gguf", "--type", "Q4_0", "--gptq-target", "full-precision")));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gptq-target full-precision does not apply to --method awq+gptq"), r.err());
 
         r = CliRun.of(args(awq, "--method", "awq+gptq", "--awq-grid", "4", "--format", "gguf", "--type", "Q4_0"));
         assertEquals(0, r.code(), r.err());
