@@ -13,9 +13,12 @@
 set -euo pipefail
 base="$(cd "$1" && pwd)"; new="$2"; [ "$new" = none ] || new="$(cd "$new" && pwd)"; scratch="$3"; defaults="${4:-}"
 here="$(cd "$(dirname "$0")/.." && pwd)"; mkdir -p "$scratch"
+# Canonical paths: the importance matrices record the calibration file's path as given, so a path spelled through
+# the checkout's own folder would make two checkouts' matrices differ in that string alone.
 M="$here/../shared/models/tinyllama-en-58m"
-C="$here/../shared/datasets/calibration/calibration-en.txt"
 [ -d "$M" ] || { echo "same-outputs: $M is missing" >&2; exit 2; }
+M="$(cd "$M" && pwd -P)"
+C="$(cd "$here/../shared/datasets/calibration" && pwd -P)/calibration-en.txt"
 export CALQ_JAVA_OPTS="${CALQ_JAVA_OPTS:--Xmx4g}"
 small=(--nsamples 8 --seqlen 128)
 
