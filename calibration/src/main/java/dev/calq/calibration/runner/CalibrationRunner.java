@@ -100,9 +100,10 @@ public final class CalibrationRunner {
                 checkpoint.restore(in, fullIn, method, resumed);
                 first = resumed + 1;
                 options.log().printf(Locale.ROOT, "resuming after layer %d of %d from %s%n", resumed + 1, model.numLayers(), options.workDir());
-            } else if (options.resume()) {
-                options.log().printf(Locale.ROOT, "resume: no finished layer checkpointed in %s; starting from the first layer%n", options.workDir());
             } else {
+                // --resume with nothing checkpointed (killed inside the first layer) is a fresh start from the embeddings
+                if (options.resume())
+                    options.log().printf(Locale.ROOT, "resume: no finished layer checkpointed in %s; starting from the first layer%n", options.workDir());
                 if (checkpoint != null) checkpoint.reset();
                 for (int s = 0; s < samples.size(); s++) {
                     float[] e = model.embed(samples.get(s));

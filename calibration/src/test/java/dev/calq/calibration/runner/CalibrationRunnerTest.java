@@ -176,4 +176,23 @@ class CalibrationRunnerTest {
         RunnerOptions otherRun = new RunnerOptions(RunnerOptions.defaultBudget(), dir.resolve("b"), true, "other", QUIET);
         assertThrows(CalqException.class, () -> new CalibrationRunner(fresh, samples, new SumSquares(fresh, true, stages), otherRun).run());
     }
+
+    @Test
+    void resumeWithNothingCheckpointedStartsFromTheEmbeddings(@TempDir Path dir) throws IOException {
+        // a run killed inside its first layer leaves no state: --resume must then run the whole model from the
+        // embeddings, not from the empty hidden-state store
+        List<int[]> samples = samples(3, 5, 25, 12);
+        List<Set<InputSite>> stages = List.of(EnumSet.allOf(InputSite.class));
+        ToyLayerModel plain = new ToyLayerModel(3, 10, 25, 13);
+        List<float[]> expected = runAndCollect(plain, samples, new SumSquares(plain, true, stages), RunnerOptions.inMemory(QUIET));
+
+        ToyLayerModel m = new ToyLayerModel(3, 10, 25, 13);
+        RunnerOptions resume = new RunnerOptions(RunnerOptions.defaultBudget(), dir.resolve("never-started"), true, "k", QUIET);
+        float[][] finals = new float[samples.size()][];
+        CalibrationRunner.Result r = new CalibrationRunner(m, samples, new SumSquares(m, true, stages), resume)
+                .onFinalStates((s, h, t) -> finals[s] = h).run();
+        assertEquals(-1, r.resumedFromLayer());
+        for (int s = 0; s < samples.size(); s++) assertArrayEquals(expected.get(s), finals[s]);
+        assertTrue(Files.isRegularFile(dir.resolve("never-started/state")), "the resumed run checkpoints its layers");
+    }
 }
