@@ -21,8 +21,10 @@ final class OptionApplicability {
                 "--awq-gqa-output", "--awq-max-tokens");
         refuse(parsed, both, "does not apply to --method awq+gptq: it applies AWQ's scales only (a clamp would change the weights GPTQ reproduces, "
                 + "so the clipping error would never be compensated)", "--awq-clip", "--max-shrink");
-        refuse(parsed, ggufOut && rtn, "sets the integer grid of a GPTQ/AWQ checkpoint; a GGUF file's types come from --type and --tensor-type",
+        // In a GGUF file only AWQ's search (awq, awq+gptq) reads the grid; GPTQ runs inside the mix's block types.
+        refuse(parsed, ggufOut && !awq, "sets the integer grid of a GPTQ/AWQ checkpoint; a GGUF file's types come from --type and --tensor-type",
                 "--bits", "--group-size", "--sym", "--mse-clip");
+        refuse(parsed, ggufOut, "does not apply to --format gguf (each ggml block's scales come from its own weights)", "--static-groups");
         refuse(parsed, format.equals("nf4"), "does not apply to --format nf4 (bitsandbytes' 4-bit code in blocks of 64 with absmax scales)",
                 "--bits", "--group-size", "--sym", "--mse-clip", "--static-groups");
         refuse(parsed, !format.equals("nf4"), "applies to --format nf4 only", "--bnb-type", "--double-quant");

@@ -94,6 +94,11 @@ class HostileInputCliTest {
                 {"--method rtn --no-true-sequential", "--true-sequential applies to --method gptq only"},
                 {"--method gptq --awq-grid 10", "--awq-grid applies to --method awq only"},
                 {"--format gguf --bits 3", "--bits sets the integer grid of a GPTQ/AWQ checkpoint"},
+                // GPTQ inside the ggml types takes the mix's grid; only AWQ's search (awq, awq+gptq) reads --bits there
+                {"--method gptq --format gguf --calibration " + cal + " --bits 3", "--bits sets the integer grid of a GPTQ/AWQ checkpoint"},
+                {"--method gptq --format gguf --calibration " + cal + " --mse-clip", "--mse-clip sets the integer grid of a GPTQ/AWQ checkpoint"},
+                {"--method gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
+                {"--method awq+gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
                 {"--type Q4_K_M", "--type applies to --format gguf"},
                 {"--method rtn --nsamples 16", "--nsamples applies only with --calibration"},
                 {"--format gguf --calibration " + cal + " --seed 3", "--seed does not apply to the importance-matrix pass"},
