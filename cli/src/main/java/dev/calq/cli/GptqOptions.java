@@ -69,7 +69,15 @@ final class GptqOptions {
      * embedding are refused there, and the target is the full-precision model's inputs (what awq+gptq was measured with).
      */
     GptqTarget ggufTarget(boolean awqScaled, picocli.CommandLine.ParseResult parsed) {
-        if (!awqScaled) return ggufTarget();
+        if (!awqScaled) {
+            GptqTarget t = ggufTarget();
+            // the shift's options act only on the full-precision target's shift: refuse them where they would be dropped
+            if (t.fit() != GptqTarget.Fit.FULL_PRECISION)
+                for (String name : new String[] {"--gptq-target-shrink", "--gptq-target-damp"})
+                    if (parsed.hasMatchedOption(name))
+                        throw new CalqException(name + " applies to --gptq-target full-precision only (" + t.fit().option() + " fits no shift)");
+            return t;
+        }
         if (parsed.hasMatchedOption("--gptq-target-shrink") || parsed.hasMatchedOption("--gptq-target-damp")
                 || parsed.hasMatchedOption("--gptq-embedding"))
             throw new CalqException("--gptq-target-shrink, --gptq-target-damp and --gptq-embedding do not apply to --method awq+gptq "

@@ -84,11 +84,17 @@ class QuantizeGgufGptqTargetTest {
         r = CliRun.of(small(dir.resolve("d.gguf"), "--gptq-target", "full-precision", "--gptq-target-damp", "-1"));
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--gptq-target-damp -1.0: expected a value in [0, 10]"), r.err());
+        r = CliRun.of(small(dir.resolve("f.gguf"), "--gptq-target", "quantized-inputs", "--gptq-target-shrink", "0.25"));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gptq-target-shrink applies to --gptq-target full-precision only (quantized-inputs fits no shift)"), r.err());
+        r = CliRun.of(small(dir.resolve("g.gguf"), "--gptq-target", "fp-inputs", "--gptq-target-damp", "0.1"));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--gptq-target-damp applies to --gptq-target full-precision only"), r.err());
         r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--calibration", SharedData.calibrationText().toString(),
                 "--gptq-target", "full-precision", "--output", dir.resolve("e").toString());
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--gptq-target applies to --method gptq --format gguf only"), r.err());
-        for (String f : List.of("a.gguf", "b.gguf", "c.gguf", "d.gguf", "e")) assertFalse(Files.exists(dir.resolve(f)), f);
+        for (String f : List.of("a.gguf", "b.gguf", "c.gguf", "d.gguf", "e", "f.gguf", "g.gguf")) assertFalse(Files.exists(dir.resolve(f)), f);
     }
 
     @Test
