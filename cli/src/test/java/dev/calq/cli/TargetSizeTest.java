@@ -36,7 +36,7 @@ class TargetSizeTest {
         // the same choice replayed from the file with the same importance matrix writes the same bytes
         Path replay = dir.resolve("replay.gguf");
         CliRun c = CliRun.of("convert", "--model", SharedData.tinyLlama().toString(), "--type", "Q4_K_M", "--imatrix", im.toString(),
-                "--tensor-type-file", types.toString(), "--output", replay.toString());
+                "--tensor-type-file", dir.resolve("g.gguf.tensor-types.txt").toString(), "--output", replay.toString());
         assertEquals(0, c.code(), c.err());
         assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(replay));
 
@@ -82,4 +82,18 @@ class TargetSizeTest {
         assertTrue(r.err().lines().count() == 1, r.err());
         assertTrue(Files.notExists(dir.resolve("t.gguf")));
     }
+
+    @Test
+    void gptqRefusalsComeBeforeTheSensitivityPass(@TempDir Path dir) {
+        Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
+        Path out = dir.resolve("a.gguf");
+        CliRun r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--method", "gptq", "--format", "gguf", "--calibration",
+                SharedData.calibrationText().toString(), "--nsamples", "1", "--seqlen", "64", "--candidate-types", TYPES, "--target-size", "30MiB",
+                "--act-order", "--output", out.toString());
+        assertTrue(r.code() != 0);
+        assertTrue(r.err().contains("--act-order cannot reorder columns across ggml blocks"), r.err());
+        assertTrue(r.err().lines().count() == 1, "refused before any measuring: " + r.err());
+        assertTrue(Files.notExists(dir.resolve("a.gguf.tensor-types.txt")), "no types file of a run that cannot go on");
+    }
+
 }

@@ -74,15 +74,7 @@ public final class GgufGptqJob {
 
     /** {@code imatrix} gathers the importance matrix when no --imatrix is given (and the size target's, and --imatrix-output's). */
     public static Result run(Options o, ImatrixGatherer imatrix, PrintStream log) {
-        SizeTargetJob.Chosen chosen = null;
-        MixOptions overrides = o.overrides();
-        if (o.target() != null) {
-            // the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md says why that proxy
-            // holds for GPTQ too), then GPTQ inside them
-            chosen = SizeTargetJob.choose(o.target(), false, imatrix, log);
-            if (chosen.typesFile() == null) return new Result(chosen, null, 0, 0);
-            overrides = chosen.choice().options();
-        }
+        // every refusal and output check before a size target's sensitivity pass (which writes its types file)
         PassOptions pass = o.pass();
         QuantMix mix = o.mix();
         if (!mix.quantized()) throw new CalqException("--method gptq needs a quantized --type; " + mix + " stores floats");
@@ -93,6 +85,15 @@ public final class GgufGptqJob {
         pass.requireHfFolder();
         pass.checkOutput(pass.output(), o.imatrixFile());
         if (pass.imatrixOutput() != null) pass.checkOutput(pass.imatrixOutput(), pass.output());
+        SizeTargetJob.Chosen chosen = null;
+        MixOptions overrides = o.overrides();
+        if (o.target() != null) {
+            // the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md says why that proxy
+            // holds for GPTQ too), then GPTQ inside them
+            chosen = SizeTargetJob.choose(o.target(), false, imatrix, log);
+            if (chosen.typesFile() == null) return new Result(chosen, null, 0, 0);
+            overrides = chosen.choice().options();
+        }
         Map<String, GgmlType> types = GgufConverter.plannedTypes(pass.model(), GgufConverter.mixChooser(pass.model(), mix, overrides, true));
         GptqConfig cfg = o.config();
         long start = System.nanoTime();
