@@ -133,7 +133,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
             // The grid is the mix's; static groups do not apply inside ggml blocks (act-order is passed on to be refused).
             GptqConfig cfg = new GptqConfig(GridConfig.defaults(), gptq.actOrder, false, gptq.damp(true), gptq.blockSize, gptq.trueSequential);
-            SizeTargetJob.Options target = gguf.target.given() ? gguf.target(model, output, calibration, passFlags.overwrite) : null;
+            // --resume replaces what the killed run wrote before its GPTQ pass (the types file), as it does the output
+            SizeTargetJob.Options target = gguf.target.given() ? gguf.target(model, output, calibration, pass.replace()) : null;
             QuantMix mix = QuantMix.forName(gguf.types.type);
             JobLines.ggufGptq(new PrintWriter(out, true), log, GgufGptqJob.run(new GgufGptqJob.Options(pass, mix, gguf.types.mixFlags.options(),
                     gguf.types.imatrix, cfg, gptq.ggufScaleChoice(), target, gptq.ggufTarget(scaling != null, spec.commandLine().getParseResult()), scaling,

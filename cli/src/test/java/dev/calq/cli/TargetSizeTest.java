@@ -36,7 +36,7 @@ class TargetSizeTest {
         // the same choice replayed from the file with the same importance matrix writes the same bytes
         Path replay = dir.resolve("replay.gguf");
         CliRun c = CliRun.of("convert", "--model", SharedData.tinyLlama().toString(), "--type", "Q4_K_M", "--imatrix", im.toString(),
-                "--tensor-type-file", dir.resolve("g.gguf.tensor-types.txt").toString(), "--output", replay.toString());
+                "--tensor-type-file", types.toString(), "--output", replay.toString());
         assertEquals(0, c.code(), c.err());
         assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(replay));
 
@@ -55,17 +55,20 @@ class TargetSizeTest {
     void gptqRunsInsideTheChosenTypes(@TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(SharedData.available(), SharedData.MISSING);
         Path out = dir.resolve("g.gguf"), im = dir.resolve("g.imatrix");
+        // as a run killed in its GPTQ pass leaves it: the types file saved; the same command plus --resume goes on
+        Path types = Files.writeString(dir.resolve("g.gguf.tensor-types.txt"), "left by the killed run\n");
         long target = 30L << 20;
         CliRun r = CliRun.of("quantize", "--model", SharedData.tinyLlama().toString(), "--method", "gptq", "--format", "gguf", "--calibration",
                 SharedData.calibrationText().toString(), "--nsamples", "1", "--seqlen", "64", "--candidate-types", TYPES, "--target-size", "30MiB",
-                "--imatrix-output", im.toString(), "--output", out.toString());
+                "--imatrix-output", im.toString(), "--resume", "--output", out.toString());
         assertEquals(0, r.code(), r.err());
+        assertTrue(!Files.readString(types).startsWith("left by"), "the types file is this run's choice");
         long size = Files.size(out);
         assertTrue(size <= target && size >= 0.99 * target, size + " bytes for a target of " + target);
         // the imatrix codecs with the same types: the same size, other bytes (GPTQ moved the projections' weights)
         Path plain = dir.resolve("plain.gguf");
         CliRun c = CliRun.of("convert", "--model", SharedData.tinyLlama().toString(), "--type", "Q4_K_M", "--imatrix", im.toString(),
-                "--tensor-type-file", dir.resolve("g.gguf.tensor-types.txt").toString(), "--output", plain.toString());
+                "--tensor-type-file", types.toString(), "--output", plain.toString());
         assertEquals(0, c.code(), c.err());
         assertEquals(size, Files.size(plain));
         assertTrue(!java.util.Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(plain)));
