@@ -67,10 +67,15 @@ public final class SizeTargetJob {
      */
     public static Chosen choose(Options o, boolean saveImatrix, ImatrixGatherer imatrix, PrintStream log) {
         Path typesFile = o.typesFile();
+        // every file this run writes, checked before the pass: none may exist unless replaced, none may hit an input
+        Path[] inputs = {o.model(), o.calibration().path(), o.imatrixFile(), o.sensitivityTable()};
         if (!o.dryRun()) {
-            AtomicOutput.checkTarget(o.output(), o.overwrite(), o.model());
-            AtomicOutput.checkTarget(typesFile, o.overwrite(), o.model());
+            AtomicOutput.checkTarget(o.output(), o.overwrite(), inputs);
+            AtomicOutput.checkTarget(typesFile, o.overwrite(), inputs);
         }
+        if (o.report() != null) AtomicOutput.checkTarget(o.report(), o.overwrite(), inputs);
+        boolean writesImatrix = saveImatrix && o.imatrixOutput() != null && o.imatrixFile() == null && o.sensitivityTable() == null;
+        if (writesImatrix) AtomicOutput.checkTarget(o.imatrixOutput(), o.overwrite(), inputs);
         TargetMix.checkReachable(o.model(), o.output(), o.base(), o.settings().candidates(), o.target());
         SensitivityPass.Result s;
         if (o.sensitivityTable() != null) {
@@ -80,7 +85,7 @@ public final class SizeTargetJob {
             try (LoadedModel loaded = ModelLoader.load(o.model())) {
                 s = SensitivityPass.run(loaded, o.calibration(), o.imatrixFile(), o.settings(), imatrix, log);
             }
-            if (saveImatrix && o.imatrixOutput() != null && o.imatrixFile() == null) s.imatrix().write(o.imatrixOutput(), false, o.overwrite());
+            if (writesImatrix) s.imatrix().write(o.imatrixOutput(), false, o.overwrite());
         }
         TargetMix.Choice c = TargetMix.choose(o.model(), o.output(), o.base(), s.table(), o.target());
         if (o.report() != null) SensitivityReport.write(o.report(), o.model(), o.output(), s.table(), o.overwrite(), o.plots());
