@@ -21,7 +21,7 @@ public final class SensitivityJob {
 
     /** Measures and writes the report; returns what was measured (the table, the matrix, the seconds). */
     public static SensitivityPass.Result run(Options o, ImatrixGatherer imatrix, PrintStream log) {
-        AtomicOutput.checkTarget(o.report(), o.overwrite(), o.model());
+        AtomicOutput.checkTarget(o.report(), o.overwrite(), o.model(), o.calibration().path(), o.imatrixFile());
         SensitivityPass.Result s;
         try (LoadedModel loaded = ModelLoader.load(o.model())) {
             s = SensitivityPass.run(loaded, o.calibration(), o.imatrixFile(), o.settings(), imatrix, log);

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A size target checks every file it will write before its sensitivity pass (skipped without ../shared): the
- * gatherer here fails the test if the pass starts.
+ * A size target (and {@code calq sensitivity}) checks every file it will write before its sensitivity pass (skipped
+ * without ../shared): the gatherer here fails the test if the pass starts.
  */
 class SizeTargetJobTest {
     @TempDir Path dir;
@@ -62,6 +62,18 @@ class SizeTargetJobTest {
     void outputsThatWouldReplaceAnInputAreRefused() throws Exception {
         Path im = Files.writeString(dir.resolve("m.gguf"), "the user's importance matrix");
         String e = refusal(options(im, null, null, true));
+        assertTrue(e.contains("the output would replace the input " + im), e);
+        assertEquals("the user's importance matrix", Files.readString(im));
+    }
+
+    @Test
+    void aSensitivityReportThatWouldReplaceAnInputIsRefused() throws Exception {
+        Path im = Files.writeString(dir.resolve("im.gguf"), "the user's importance matrix");
+        CalibrationSpec cal = new CalibrationSpec(SharedData.calibrationText().toString(), null, 1, 64, 0, null, null);
+        SensitivityJob.Options o = new SensitivityJob.Options(SharedData.tinyLlama(), im, cal, im,
+                new SensitivityPass.Settings(List.of(GgmlType.Q4_K), GgmlType.Q2_K, 1, 0), (d, t, m, c) -> {}, true);
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        String e = assertThrows(CalqException.class, () -> SensitivityJob.run(o, NO_PASS, quiet)).getMessage();
         assertTrue(e.contains("the output would replace the input " + im), e);
         assertEquals("the user's importance matrix", Files.readString(im));
     }
