@@ -113,9 +113,10 @@ public final class QuantizeCommand implements Callable<Integer> {
         MethodEncoding.check(m.spelling(), fmt.name(), method != null, !also.isEmpty());
         OptionApplicability.check(spec.commandLine().getParseResult(), m.spelling(), fmt.name(), calibration.given(), !also.isEmpty());
         if (gguf.types.imatrix != null && !(fmt == Format.gguf && m != Method.awq))
-            throw new CalqException("--imatrix applies to --format gguf with --method rtn or gptq; a " + m + " run uses the importance matrix of its own calibration pass");
+            throw new CalqException("--imatrix applies to --format gguf with --method rtn, gptq or awq+gptq; --method " + m.spelling() + " "
+                    + (fmt == Format.gguf ? "" : "into --format " + formatName(fmt) + " ") + "uses the importance matrix of its own calibration pass");
         if (gguf.types.mixFlags.dryRun && !(fmt == Format.gguf && m == Method.rtn))
-            throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); a " + m + " run has to calibrate first");
+            throw new CalqException("--dry-run plans a GGUF file of --type: use it with --format gguf (method rtn); --method " + m.spelling() + " has to calibrate first");
         PassOptions pass = passFlags.options(model, output, calibration, gguf.imatrixOutput);
         if (fmt == Format.gguf && m == Method.rtn) return ggufRtn(pass, log);
         ScalingMethod.Factory scaling = null;

@@ -99,6 +99,9 @@ class HostileInputCliTest {
                 {"--method gptq --format gguf --calibration " + cal + " --mse-clip", "--mse-clip sets the integer grid of a GPTQ/AWQ checkpoint"},
                 {"--method gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
                 {"--method awq+gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
+                // the method as the option spells it, not the enum constant
+                {"--method awq+gptq --calibration " + cal + " --imatrix im.gguf", "--method awq+gptq into --format gptq uses the importance matrix"},
+                {"--method awq+gptq --format gguf --calibration " + cal + " --dry-run", "--method awq+gptq has to calibrate first"},
                 {"--type Q4_K_M", "--type applies to --format gguf"},
                 {"--method rtn --nsamples 16", "--nsamples applies only with --calibration"},
                 {"--format gguf --calibration " + cal + " --seed 3", "--seed does not apply to the importance-matrix pass"},
