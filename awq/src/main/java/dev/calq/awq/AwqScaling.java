@@ -47,7 +47,7 @@ public final class AwqScaling implements ScalingMethod {
     /**
      * Searches on {@code model} (the runner's, whose inputs the search caches) and folds the scales into it and, when
      * it is another instance, into {@code quantized} too: the model the next method reads its weights from and writes
-     * its quantized ones to (GPTQ inside the GGUF types keeps the runner on an unquantized copy).
+     * its quantized ones to (GPTQ inside the GGUF types with --gptq-target fp-inputs keeps the runner on an unquantized copy).
      */
     public AwqScaling(LlamaModel model, LlamaModel quantized, GridConfig searchGrid, AwqConfig config, long maxTokensPerSite) {
         this.model = model;

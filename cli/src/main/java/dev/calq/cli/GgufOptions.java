@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 final class GgufOptions {
     @Mixin GgufTypeOptions types = new GgufTypeOptions("Q4_K_M");
 
-    @Option(names = "--imatrix-output", paramLabel = "FILE", description = "Also save an importance matrix of the calibration activations (any method: GPTQ and AWQ runs gather it on the way).")
+    @Option(names = "--imatrix-output", paramLabel = "FILE", description = "Also save an importance matrix of the calibration activations (any method but awq+gptq: GPTQ and AWQ runs gather it on the way).")
     Path imatrixOutput;
 
     @Option(names = "--also-gguf", paramLabel = "TYPE=FILE",

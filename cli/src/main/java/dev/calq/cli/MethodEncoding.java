@@ -6,7 +6,7 @@ import dev.calq.formats.CalqException;
  * Which calibration method {@code quantize} can write in which encoding. Every method writes the integer grid of a
  * GPTQ checkpoint; the AWQ GEMM layout is AWQ's own; a GGUF file takes the method's float weights through a
  * llama-quantize mix, which RTN (llama-quantize's own rounding) and AWQ (its scaled weights) produce; GPTQ writes a
- * GGUF file by running inside the ggml block types ({@link GgufGptqQuantize}).
+ * GGUF file by running inside the ggml block types ({@link dev.calq.gptq.GgufGptqJob}).
  */
 final class MethodEncoding {
     private MethodEncoding() {}

@@ -23,7 +23,8 @@ public interface ScalingMethod extends LayerMethod {
     /**
      * Makes the scaling for a job's models: it observes and scales {@code runner} (the model the calibration runner
      * runs) and applies the same scales to {@code quantized} (the one the quantizing method reads and writes; the same
-     * instance for the GPTQ checkpoints, an unquantized copy for the runner of GPTQ inside the GGUF types).
+     * instance for the GPTQ checkpoints and for GPTQ inside the GGUF types under {@code --gptq-target quantized-inputs},
+     * an unquantized copy run by the runner under {@code fp-inputs}).
      */
     @FunctionalInterface
     interface Factory {
