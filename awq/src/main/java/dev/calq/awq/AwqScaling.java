@@ -30,7 +30,7 @@ import java.util.Set;
  * {@code searchGrid} (the checkpoint's grid; for GGUF the --bits/--group-size grid), a proxy for what GPTQ then does.
  */
 public final class AwqScaling implements ScalingMethod {
-    private static final String FILE = "awq-scaling.bin";
+    private static final String FILE = "awq-scaling.bin", SCALES = "scales:", FOLD = "fold:";
 
     private final LlamaModel model, quantized;
     private final AwqMethod method;
@@ -64,14 +64,7 @@ public final class AwqScaling implements ScalingMethod {
         for (ScaleChoice c : report.scales())
             if (!c.identity()) for (Projection p : c.group().scaled()) inputScales.put(p.weightName(layer), c.inputScales().clone());
         for (Tensor t : AwqExport.scaledTensors(layer, block, true)) replaced.put(t.name(), t);
-        if (quantized != model) {
-            for (Projection p : Projection.values()) quantized.setWeight(layer, p, block.weight(p).clone());
-            DecoderLayer q = quantized.layer(layer);
-            for (Tensor t : AwqExport.scaledTensors(layer, block, true)) {
-                float[] v = t.toFloatArray();
-                System.arraycopy(v, 0, AwqExport.liveTensor(q, layer, t.name()), 0, v.length);
-            }
-        }
+        if (quantized != model) copyInto(quantized, layer, block);
     }
 
     @Override public List<Set<InputSite>> stages() { return method.stages(); }
@@ -100,15 +93,21 @@ public final class AwqScaling implements ScalingMethod {
     }
 
     /**
-     * The layer's scaled norms and biases and its projections' input scales. The scaled projection weights are the
-     * next method's to save (they are quantized by then).
+     * The layer's scaled norms and biases, its projections' input scales, and every group's chosen scales in folding
+     * order ({@code fold:GROUP.source}, {@code fold:GROUP.input}), from which {@link #loadLayer} folds the layer again.
      */
     @Override
     public void saveLayer(int layer, Path dir) throws IOException {
         String prefix = "model.layers." + layer + ".";
         Map<String, float[]> mine = new LinkedHashMap<>();
         for (Tensor t : replaced.values()) if (t.name().startsWith(prefix)) mine.put(t.name(), t.toFloatArray());
-        for (var e : inputScales.entrySet()) if (e.getKey().startsWith(prefix)) mine.put("scales:" + e.getKey(), e.getValue());
+        for (var e : inputScales.entrySet()) if (e.getKey().startsWith(prefix)) mine.put(SCALES + e.getKey(), e.getValue());
+        for (AwqLayerSearch.Report r : reports)
+            if (r.layer() == layer)
+                for (ScaleChoice c : r.scales()) {
+                    mine.put(FOLD + c.group().name() + ".source", c.sourceScales());
+                    mine.put(FOLD + c.group().name() + ".input", c.inputScales());
+                }
         try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve(FILE))))) {
             out.writeInt(mine.size());
             for (var e : mine.entrySet()) {
@@ -120,29 +119,52 @@ public final class AwqScaling implements ScalingMethod {
     }
 
     /**
-     * Restores the scaled norms and biases into the model(s). The next method restores its quantized weights; the
-     * runner's copy of a finished layer's projections is not needed again (the runner resumes from the saved hidden
-     * states of the next layer).
+     * Folds the saved scales into the layer as it is on disk again (the same arithmetic on the same weights, so the
+     * same bits), into the model(s), and checks the result against the saved norms and biases. The next method then
+     * restores the projections it quantized; one it left in float (a float type inside a GGUF mix) is written from
+     * the scaled weight folded here.
      */
     @Override
     public void loadLayer(int layer, Path dir) throws IOException {
-        DecoderLayer dl = model.layer(layer);
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(dir.resolve(FILE))))) {
+        Path file = dir.resolve(FILE);
+        Map<String, float[]> saved = new LinkedHashMap<>();
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 String name = in.readUTF();
                 float[] v = new float[in.readInt()];
                 for (int j = 0; j < v.length; j++) v[j] = in.readFloat();
-                if (name.startsWith("scales:")) {
-                    inputScales.put(name.substring("scales:".length()), v);
-                    continue;
-                }
-                replaced.put(name, Tensor.ofFloats(name, v, v.length));
-                float[] live = AwqExport.liveTensor(dl, layer, name);
-                if (live == null || live.length != v.length) throw new IOException(dir.resolve(FILE) + ": " + name + " does not fit layer " + layer);
-                System.arraycopy(v, 0, live, 0, v.length);
-                if (quantized != model) System.arraycopy(v, 0, AwqExport.liveTensor(quantized.layer(layer), layer, name), 0, v.length);
+                saved.put(name, v);
             }
+        }
+        DecoderLayerBlock block = new DecoderLayerBlock(model.layer(layer), model.config());
+        for (ScalingGroup g : ScalingGroup.values()) {
+            float[] source = saved.get(FOLD + g.name() + ".source"), input = saved.get(FOLD + g.name() + ".input");
+            if (source != null && input != null) ScaleFolding.apply(block, null, new ScaleChoice(g, source, input, Double.NaN, 0, 0, new double[0]));
+        }
+        for (var e : saved.entrySet()) {
+            String name = e.getKey();
+            float[] v = e.getValue();
+            if (name.startsWith(FOLD)) continue;
+            if (name.startsWith(SCALES)) {
+                inputScales.put(name.substring(SCALES.length()), v);
+                continue;
+            }
+            float[] live = AwqExport.liveTensor(model.layer(layer), layer, name);
+            if (live == null || !java.util.Arrays.equals(live, v))
+                throw new IOException(file + ": " + name + " does not match layer " + layer + " folded again from the model");
+            replaced.put(name, Tensor.ofFloats(name, v, v.length));
+        }
+        if (quantized != model) copyInto(quantized, layer, block);
+    }
+
+    /** The scaled layer {@code block} (of the runner's model) copied into {@code target}: projections, norms and biases. */
+    private static void copyInto(LlamaModel target, int layer, AwqBlock block) {
+        for (Projection p : Projection.values()) target.setWeight(layer, p, block.weight(p).clone());
+        DecoderLayer q = target.layer(layer);
+        for (Tensor t : AwqExport.scaledTensors(layer, block, true)) {
+            float[] v = t.toFloatArray();
+            System.arraycopy(v, 0, AwqExport.liveTensor(q, layer, t.name()), 0, v.length);
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
+import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.CalibrationRunner;
 import dev.calq.calibration.runner.RunnerOptions;
@@ -34,6 +35,7 @@ class AwqScalingTest {
         float[] before, after;
         Map<String, Tensor> replaced;
         Map<String, float[]> scales;
+        Map<String, float[]> scaledWeights = new java.util.HashMap<>();
         try (LoadedModel lm = ModelLoader.load(src)) {
             LlamaModel model = lm.model();
             before = model.forward(PROBE);
@@ -42,6 +44,8 @@ class AwqScalingTest {
             assertEquals(1, r.timings().getFirst().passes(), "one caching pass a layer; the outputs stay valid (the function is unchanged)");
             after = model.forward(PROBE);
             for (int l = 0; l < LAYERS; l++) awq.saveLayer(l, Files.createDirectories(ckpt.resolve("l" + l)));
+            for (int l = 0; l < LAYERS; l++)
+                for (Projection p : Projection.values()) scaledWeights.put(p.weightName(l), model.layer(l).weights(p).clone());
             replaced = awq.replacedTensors();
             scales = awq.inputScales();
             assertEquals(2 * LAYERS, replaced.size(), "both norms of every layer");
@@ -65,6 +69,12 @@ class AwqScalingTest {
             for (String n : scales.keySet()) assertArrayEquals(scales.get(n), again.inputScales().get(n), n);
             assertArrayEquals(replaced.get("model.layers.1.input_layernorm.weight").toFloatArray(), model.layer(1).inputNorm().weight(),
                     "the live norm is restored");
+            // a projection the next method keeps in float (GPTQ inside GGUF types, a float --tensor-type) is written
+            // from the model: after a resume it must hold the scaled weight, bit for bit, not the one on disk
+            for (int l = 0; l < LAYERS; l++)
+                for (Projection p : Projection.values())
+                    assertArrayEquals(scaledWeights.get(p.weightName(l)), model.layer(l).weights(p), p.weightName(l));
+            assertArrayEquals(after, model.forward(PROBE), "the resumed model is the scaled one");
         }
     }
 }
