@@ -5,7 +5,7 @@ import dev.calq.datasets.CalibrationSource;
 import dev.calq.datasets.CalibrationSpec;
 import picocli.CommandLine.Option;
 
-/** Calibration-data options shared by quantize and imatrix. */
+/** Calibration-data options shared by quantize and sensitivity. */
 final class CalibrationOptions {
     @Option(names = "--calibration", paramLabel = "SRC",
             description = "Calibration text: a .txt file (documents separated by blank lines), .jsonl (see --text-field), a folder of .txt files, a WikiText raw file, or wikitext2 | c4 | pile-val (downloaded; fails offline).")

@@ -35,6 +35,13 @@ final class OptionApplicability {
         refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type");
         refuse(parsed, !layerwise, "applies to layer-by-layer calibration runs (GPTQ, AWQ, or RTN with --calibration), not to this one",
                 "--memory", "--work-dir", "--resume");
+        // the size target chooses a GGUF mix's types (AWQ's GGUF path writes --type as given); its measurement
+        // options mean nothing without one
+        refuse(parsed, !ggufOut || method.equals("awq"), "applies to --format gguf with --method rtn, gptq or awq+gptq (it chooses the GGUF file's types)",
+                "--target-size", "--target-bpw");
+        boolean target = parsed.hasMatchedOption("--target-size") || parsed.hasMatchedOption("--target-bpw");
+        refuse(parsed, !target, "applies to a size target (--target-size or --target-bpw)", "--candidate-types", "--gain-type", "--probe-chunks",
+                "--sample-rows", "--sensitivity", "--tensor-types-output", "--report");
         refuse(parsed, !calibrationGiven, "applies only with --calibration", "--nsamples", "--seqlen", "--seed", "--bos", "--sampling", "--text-field");
         refuse(parsed, ggufOut && rtn, "does not apply to the importance-matrix pass of --format gguf (llama.cpp's consecutive chunks, BOS first)",
                 "--seed", "--bos", "--sampling");

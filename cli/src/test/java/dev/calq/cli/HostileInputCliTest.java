@@ -99,6 +99,11 @@ class HostileInputCliTest {
                 {"--method gptq --format gguf --calibration " + cal + " --mse-clip", "--mse-clip sets the integer grid of a GPTQ/AWQ checkpoint"},
                 {"--method gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
                 {"--method awq+gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
+                // a size target and its measurement: refused where nothing would read them
+                {"--method rtn --target-size 30MiB", "--target-size applies to --format gguf with --method rtn, gptq or awq+gptq"},
+                {"--method awq --format gguf --calibration " + cal + " --target-bpw 4", "--target-bpw applies to --format gguf with --method rtn, gptq or awq+gptq"},
+                {"--format gguf --type Q4_K_M --report r", "--report applies to a size target"},
+                {"--format gguf --type Q4_K_M --probe-chunks 2", "--probe-chunks applies to a size target"},
                 // the method as the option spells it, not the enum constant
                 {"--method awq+gptq --calibration " + cal + " --imatrix im.gguf", "--method awq+gptq into --format gptq uses the importance matrix"},
                 {"--method awq+gptq --format gguf --calibration " + cal + " --dry-run", "--method awq+gptq has to calibrate first"},
