@@ -42,7 +42,10 @@ final class OptionApplicability {
         boolean target = parsed.hasMatchedOption("--target-size") || parsed.hasMatchedOption("--target-bpw");
         refuse(parsed, !target, "applies to a size target (--target-size or --target-bpw)", "--candidate-types", "--gain-type", "--probe-chunks",
                 "--sample-rows", "--sensitivity", "--tensor-types-output", "--report");
-        refuse(parsed, !calibrationGiven, "applies only with --calibration", "--nsamples", "--seqlen", "--seed", "--bos", "--sampling", "--text-field");
+        refuse(parsed, !calibrationGiven, "applies only with --calibration", "--nsamples", "--seqlen", "--seed", "--bos", "--sampling", "--text-field",
+                "--imatrix-output");
+        refuse(parsed, ggufOut && rtn && parsed.hasMatchedOption("--imatrix"), "does not apply with --imatrix FILE: this run reads its importance matrix "
+                + "and gathers none", "--imatrix-output");
         refuse(parsed, ggufOut && rtn, "does not apply to the importance-matrix pass of --format gguf (llama.cpp's consecutive chunks, BOS first)",
                 "--seed", "--bos", "--sampling");
     }

@@ -99,6 +99,9 @@ class HostileInputCliTest {
                 {"--method gptq --format gguf --calibration " + cal + " --mse-clip", "--mse-clip sets the integer grid of a GPTQ/AWQ checkpoint"},
                 {"--method gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
                 {"--method awq+gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
+                // nothing gathered, nothing to save
+                {"--method rtn --imatrix-output im.gguf", "--imatrix-output applies only with --calibration"},
+                {"--format gguf --calibration " + cal + " --imatrix im.gguf --imatrix-output o.gguf", "--imatrix-output does not apply with --imatrix FILE"},
                 // a size target and its measurement: refused where nothing would read them
                 {"--method rtn --target-size 30MiB", "--target-size applies to --format gguf with --method rtn, gptq or awq+gptq"},
                 {"--method awq --format gguf --calibration " + cal + " --target-bpw 4", "--target-bpw applies to --format gguf with --method rtn, gptq or awq+gptq"},
