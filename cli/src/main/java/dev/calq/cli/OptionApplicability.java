@@ -32,7 +32,8 @@ final class OptionApplicability {
                 "--gguf-order", "--gptq-target", "--gptq-target-shrink", "--gptq-target-damp", "--gptq-embedding");
         refuse(parsed, !format.equals("gptq"), "applies to --format gptq only (GPTQ checkpoints, v1 or v2)", "--checkpoint-format");
         refuse(parsed, !ggufOut, "applies to --format gguf (a GGUF beside a checkpoint is --also-gguf TYPE=FILE)", "--type");
-        refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type");
+        refuse(parsed, !ggufOut && !alsoGguf, "applies to GGUF outputs (--format gguf or --also-gguf)", "--tensor-type", "--tensor-type-file",
+                "--pure", "--output-tensor-type", "--token-embedding-type");
         refuse(parsed, !layerwise, "applies to layer-by-layer calibration runs (GPTQ, AWQ, or RTN with --calibration), not to this one",
                 "--memory", "--work-dir", "--resume");
         // the size target chooses a GGUF mix's types (AWQ's GGUF path writes --type as given); its measurement

@@ -99,6 +99,10 @@ class HostileInputCliTest {
                 {"--method gptq --format gguf --calibration " + cal + " --mse-clip", "--mse-clip sets the integer grid of a GPTQ/AWQ checkpoint"},
                 {"--method gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
                 {"--method awq+gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
+                // llama-quantize's per-tensor options with no GGUF file to apply them to
+                {"--method rtn --pure", "--pure applies to GGUF outputs"},
+                {"--method rtn --output-tensor-type q8_0", "--output-tensor-type applies to GGUF outputs"},
+                {"--method rtn --tensor-type-file t.txt", "--tensor-type-file applies to GGUF outputs"},
                 // nothing gathered, nothing to save
                 {"--method rtn --imatrix-output im.gguf", "--imatrix-output applies only with --calibration"},
                 {"--format gguf --calibration " + cal + " --imatrix im.gguf --imatrix-output o.gguf", "--imatrix-output does not apply with --imatrix FILE"},
