@@ -25,6 +25,8 @@ final class OptionApplicability {
         refuse(parsed, ggufOut && !awq, "sets the integer grid of a GPTQ/AWQ checkpoint; a GGUF file's types come from --type and --tensor-type",
                 "--bits", "--group-size", "--sym", "--mse-clip");
         refuse(parsed, ggufOut, "does not apply to --format gguf (each ggml block's scales come from its own weights)", "--static-groups");
+        refuse(parsed, ggufOut, "does not apply to --format gguf (GPTQ's lazy batch there is one ggml block)", "--block-size");
+        refuse(parsed, ggufOut, "does not apply to --format gguf (its error table always compares the mix's plain imatrix quantization)", "--compare-rtn");
         refuse(parsed, format.equals("nf4"), "does not apply to --format nf4 (bitsandbytes' 4-bit code in blocks of 64 with absmax scales)",
                 "--bits", "--group-size", "--sym", "--mse-clip", "--static-groups");
         refuse(parsed, !format.equals("nf4"), "applies to --format nf4 only", "--bnb-type", "--double-quant");

@@ -99,6 +99,8 @@ class HostileInputCliTest {
                 {"--method gptq --format gguf --calibration " + cal + " --mse-clip", "--mse-clip sets the integer grid of a GPTQ/AWQ checkpoint"},
                 {"--method gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
                 {"--method awq+gptq --format gguf --calibration " + cal + " --static-groups", "--static-groups does not apply to --format gguf"},
+                {"--method gptq --format gguf --calibration " + cal + " --block-size 64", "--block-size does not apply to --format gguf"},
+                {"--method awq+gptq --format gguf --calibration " + cal + " --compare-rtn", "--compare-rtn does not apply to --format gguf"},
                 // llama-quantize's per-tensor options with no GGUF file to apply them to
                 {"--method rtn --pure", "--pure applies to GGUF outputs"},
                 {"--method rtn --output-tensor-type q8_0", "--output-tensor-type applies to GGUF outputs"},
