@@ -1,5 +1,6 @@
 package dev.calq.cli.plot;
 
+import dev.calq.formats.AtomicOutput;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,6 +24,7 @@ public final class CsvPlot {
     private CsvPlot() {}
 
     public static Result write(Options o) {
+        AtomicOutput.checkTarget(o.output(), o.overwrite(), o.csv());
         CsvTable t = CsvTable.read(o.csv());
         int xc = t.column(o.x()), yc = t.column(o.y());
         int lc = o.label() == null ? -1 : t.column(o.label()), sc = o.series() == null ? -1 : t.column(o.series());

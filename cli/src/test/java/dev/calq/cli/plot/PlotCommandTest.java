@@ -56,6 +56,12 @@ class PlotCommandTest {
         assertTrue(e2.toString().contains("no column size") && e2.toString().contains("mib"), e2.toString());
         assertEquals(1, e2.toString().strip().lines().count(), e2.toString());
         assertFalse(Files.exists(dir.resolve("q.png")));
+        // never replaces its input, even with --overwrite
+        String before = Files.readString(csv);
+        StringWriter e3 = new StringWriter();
+        assertEquals(1, run(e3, "plot", "--csv", csv.toString(), "--x", "mib", "--y", "kld", "--output", csv.toString(), "--overwrite"));
+        assertTrue(e3.toString().contains("the output would replace the input"), e3.toString());
+        assertEquals(before, Files.readString(csv));
     }
 
     @Test
