@@ -31,6 +31,13 @@ final class AwqOptions {
                     + "8192 for --method awq+gptq, whose GPTQ calibration is larger).")
     Long awqMaxTokens;
 
+    /** --awq-max-tokens, or {@code whenAbsent}; refused unless positive (the search caches whole samples up to it). */
+    long maxTokens(long whenAbsent) {
+        if (awqMaxTokens == null) return whenAbsent;
+        if (awqMaxTokens < 1) throw new CalqException("--awq-max-tokens " + awqMaxTokens + " must be at least 1");
+        return awqMaxTokens;
+    }
+
     AwqConfig config() {
         try {
             return new AwqConfig(awqGrid, duoScaling, awqClip, maxShrink, 20, 512, awqGqaOutput);

@@ -128,7 +128,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             AwqConfig awqConfig = awq.config();
             // GPTQ's calibration (128 x 512 tokens) is 8x what AWQ's search is made for (16 x 512), and the search
             // costs about 80 layer passes over its cache: it reads the first 8192 tokens unless told otherwise
-            long maxTokens = awq.awqMaxTokens != null ? awq.awqMaxTokens : AwqOptions.AWQ_GPTQ_MAX_TOKENS;
+            long maxTokens = awq.maxTokens(AwqOptions.AWQ_GPTQ_MAX_TOKENS);
             scaling = (runner, quantized) -> new AwqScaling(runner, quantized, search, awqConfig, maxTokens);
         }
         if (fmt == Format.gguf && (m == Method.gptq || m == Method.awq_gptq)) {
@@ -155,7 +155,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             AwqConfig awqConfig = awq.config();
             List<GgufJob.Target> ggufOut = new ArrayList<>(also);
             if (fmt == Format.gguf) ggufOut.addFirst(new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output));
-            JobLines.awq(new PrintWriter(out, true), AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.awqMaxTokens != null ? awq.awqMaxTokens : Long.MAX_VALUE,
+            JobLines.awq(new PrintWriter(out, true), AwqJob.run(new AwqJob.Options(pass, cfg, awqConfig, awq.maxTokens(Long.MAX_VALUE),
                     awq.awqMaxTokens, fmt == Format.awq, checkpoint, bnb, doubleQuant, ggufOut, formatName(fmt)), new LlamaImatrix(), log));
             return 0;
         }

@@ -128,4 +128,17 @@ class HostileInputCliTest {
         }
         assertTrue(Files.notExists(dir.resolve("o")));
     }
+
+    /** A value the AWQ search cannot take is refused by name before the model is loaded, leaving no work folder. */
+    @Test void awqMaxTokensMustBePositive() throws IOException {
+        Path model = Files.createDirectories(dir.resolve("m"));
+        Files.writeString(model.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":48,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":40}");
+        Path cal = Files.writeString(dir.resolve("cal.txt"), "some text");
+        for (String method : new String[] {"awq", "awq+gptq"}) {
+            assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", method,
+                    "--awq-max-tokens", "0", "--output", dir.resolve("o").toString()), 1, "--awq-max-tokens 0 must be at least 1");
+        }
+        assertTrue(Files.notExists(dir.resolve("o")) && Files.notExists(dir.resolve("o.calq-work")));
+    }
 }
