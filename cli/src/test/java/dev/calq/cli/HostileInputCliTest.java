@@ -129,8 +129,8 @@ class HostileInputCliTest {
         assertTrue(Files.notExists(dir.resolve("o")));
     }
 
-    /** A value the AWQ search cannot take is refused by name before the model is loaded, leaving no work folder. */
-    @Test void awqMaxTokensMustBePositive() throws IOException {
+    /** A value the method cannot take is refused by name before the model is loaded, leaving no work folder. */
+    @Test void methodValuesOutOfRangeAreRefusedByName() throws IOException {
         Path model = Files.createDirectories(dir.resolve("m"));
         Files.writeString(model.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":48,"
                 + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":40}");
@@ -140,5 +140,8 @@ class HostileInputCliTest {
                     "--awq-max-tokens", "0", "--output", dir.resolve("o").toString()), 1, "--awq-max-tokens 0 must be at least 1");
         }
         assertTrue(Files.notExists(dir.resolve("o")) && Files.notExists(dir.resolve("o.calq-work")));
+        // the GGUF GPTQ's own default in the message, and the option by name
+        assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", "gptq", "--format", "gguf",
+                "--damp", "-1", "--output", dir.resolve("o.gguf").toString()), 1, "--damp -1.0 must be a finite fraction >= 0 (default 0.01; 0.1 for --format gguf)");
     }
 }

@@ -19,8 +19,8 @@ public record GptqConfig(GridConfig grid, boolean actOrder, boolean staticGroups
 
     public GptqConfig {
         if (!(damp >= 0) || !Double.isFinite(damp))
-            throw new CalqException("damp " + damp + " must be a finite fraction >= 0 (default 0.01)");
-        if (blockSize <= 0) throw new CalqException("block size " + blockSize + " must be positive (default 128)");
+            throw new CalqException("--damp " + damp + " must be a finite fraction >= 0 (default 0.01; 0.1 for --format gguf)");
+        if (blockSize <= 0) throw new CalqException("--block-size " + blockSize + " must be positive (default 128)");
     }
 
     /** The usual INT4 setting: the default grid, no act-order, damp 0.01, blocks of 128, true-sequential. */
