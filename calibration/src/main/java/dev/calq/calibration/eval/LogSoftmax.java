@@ -1,5 +1,6 @@
 package dev.calq.calibration.eval;
 
+import dev.calq.calibration.kernels.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,15 +26,18 @@ public final class LogSoftmax {
         return best;
     }
 
-    /** log-sum-exp of x[off .. off+n). */
+    /**
+     * log-sum-exp of x[off .. off+n). The exponential and the sum of the lanes are {@link VectorMath}'s: the Vector
+     * API's own EXP and ADD reduction change with JIT timing, which made two identical evaluations differ.
+     */
     public static double logSumExp(float[] x, int off, int n) {
         float max = max(x, off, n);
         int lanes = F.length(), i = 0;
         FloatVector m = FloatVector.broadcast(F, max);
         FloatVector acc = FloatVector.zero(F);
-        for (; i + lanes <= n; i += lanes) acc = acc.add(FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP));
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += Math.exp(x[off + i] - max);
+        for (; i + lanes <= n; i += lanes) acc = acc.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m)));
+        double s = VectorMath.sum(acc);
+        for (; i < n; i++) s += VectorMath.exp(x[off + i] - max);
         return max + Math.log(s);
     }
 }
