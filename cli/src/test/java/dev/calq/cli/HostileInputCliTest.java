@@ -140,6 +140,8 @@ class HostileInputCliTest {
                     "--awq-max-tokens", "0", "--output", dir.resolve("o").toString()), 1, "--awq-max-tokens 0 must be at least 1");
         }
         assertTrue(Files.notExists(dir.resolve("o")) && Files.notExists(dir.resolve("o.calq-work")));
+        assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", "awq+gptq", "--format", "gguf",
+                "--type", "F16", "--output", dir.resolve("o.gguf").toString()), 1, "--method awq+gptq needs a quantized --type; F16 stores floats");
         // the GGUF GPTQ's own default in the message, and the option by name
         assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", "gptq", "--format", "gguf",
                 "--damp", "-1", "--output", dir.resolve("o.gguf").toString()), 1, "--damp -1.0 must be a finite fraction >= 0 (default 0.01; 0.1 for --format gguf)");

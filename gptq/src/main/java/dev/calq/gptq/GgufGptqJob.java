@@ -41,7 +41,8 @@ public final class GgufGptqJob {
      * @param mix         the llama-quantize mix whose types GPTQ runs inside
      * @param overrides   llama-quantize's per-tensor options
      * @param imatrixFile an importance matrix to use (null: gathered from the calibration text first)
-     * @param config      damping, block size and true-sequential (act-order is refused)
+     * @param config      damping and true-sequential (act-order is refused; the lazy batch is one ggml block, not
+     *                    the config's block size)
      * @param scales      how each block's scales are chosen (and whether a K-type token_embd gets the weighted search)
      * @param target      a size target whose chosen types replace {@code overrides} (null: the mix as given)
      * @param fit         what each projection is fitted to, and where the quantized stream starts
@@ -77,8 +78,9 @@ public final class GgufGptqJob {
         // every refusal and output check before a size target's sensitivity pass (which writes its types file)
         PassOptions pass = o.pass();
         QuantMix mix = o.mix();
-        if (!mix.quantized()) throw new CalqException("--method gptq needs a quantized --type; " + mix + " stores floats");
-        if (!pass.calibration().given()) throw new CalqException("--method gptq --format gguf needs --calibration (the Hessians come from it)");
+        String named = o.scaling() != null ? "--method awq+gptq" : "--method gptq";
+        if (!mix.quantized()) throw new CalqException(named + " needs a quantized --type; " + mix + " stores floats");
+        if (!pass.calibration().given()) throw new CalqException(named + " --format gguf needs --calibration (the Hessians come from it)");
         if (o.config().actOrder()) throw new CalqException("--act-order cannot reorder columns across ggml blocks; GPTQ into GGUF types runs in column order");
         if (o.scaling() != null && pass.imatrixOutput() != null)
             throw new CalqException("--imatrix-output does not apply to --method awq+gptq (its pass observes each layer twice: unscaled, then scaled)");
