@@ -184,6 +184,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         GgufJob.Target target = new GgufJob.Target(gguf.types.type, gguf.types.mixFlags.options(), output);
         boolean dryRun = gguf.types.mixFlags.dryRun, overwrite = passFlags.overwrite;
         if (!dryRun) {
+            if (gguf.imatrixOutput != null) AtomicOutput.checkDistinct(List.of(output, gguf.imatrixOutput));
             AtomicOutput.checkTarget(output, overwrite, model, calibration.path(), gguf.types.imatrix);
             if (gguf.imatrixOutput != null) AtomicOutput.checkTarget(gguf.imatrixOutput, overwrite, model, calibration.path(), output);
         }

@@ -146,4 +146,20 @@ class HostileInputCliTest {
         assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", "gptq", "--format", "gguf",
                 "--damp", "-1", "--output", dir.resolve("o.gguf").toString()), 1, "--damp -1.0 must be a finite fraction >= 0 (default 0.01; 0.1 for --format gguf)");
     }
+
+    /** One path named as two outputs is refused before any work (it would fail at the end, or one would replace the other). */
+    @Test void twoOutputsOfOneRunMayNotShareAPath() throws IOException {
+        Path model = Files.createDirectories(dir.resolve("m"));
+        Files.writeString(model.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":48,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":40}");
+        Path cal = Files.writeString(dir.resolve("cal.txt"), "some text");
+        String x = dir.resolve("x.gguf").toString(), o = dir.resolve("o").toString();
+        assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--output", o,
+                "--also-gguf", "Q4_K_M=" + x, "--also-gguf", "Q8_0=" + x), 1, x + ": named as two outputs of this run");
+        assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", "awq", "--output", o,
+                "--imatrix-output", o), 1, o + ": named as two outputs of this run");
+        for (String method : new String[] {"rtn", "gptq"})
+            assertOneLineError(CliRun.of("quantize", "--model", model.toString(), "--calibration", cal.toString(), "--method", method, "--format", "gguf",
+                    "--output", x, "--imatrix-output", x), 1, x + ": named as two outputs of this run");
+    }
 }

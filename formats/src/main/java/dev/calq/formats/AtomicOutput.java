@@ -9,6 +9,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -97,6 +100,12 @@ public final class AtomicOutput {
         } catch (IOException | UncheckedIOException ignored) {
             // The original error matters more than a leftover temporary file.
         }
+    }
+
+    /** Refuses two outputs of one run that name the same file (the second would replace the first, or fail at the end). */
+    public static void checkDistinct(List<Path> outputs) {
+        Set<Path> seen = new HashSet<>();
+        for (Path p : outputs) if (!seen.add(canonical(p))) throw new CalqException(p + ": named as two outputs of this run; give each its own path");
     }
 
     /**

@@ -85,6 +85,7 @@ public final class GgufGptqJob {
         if (o.scaling() != null && pass.imatrixOutput() != null)
             throw new CalqException("--imatrix-output does not apply to --method awq+gptq (its pass observes each layer twice: unscaled, then scaled)");
         pass.requireHfFolder();
+        if (pass.imatrixOutput() != null) dev.calq.formats.AtomicOutput.checkDistinct(List.of(pass.output(), pass.imatrixOutput()));
         pass.checkOutput(pass.output(), o.imatrixFile());
         if (pass.imatrixOutput() != null) pass.checkOutput(pass.imatrixOutput(), pass.output());
         SizeTargetJob.Chosen chosen = null;

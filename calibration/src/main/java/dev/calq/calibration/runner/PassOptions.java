@@ -61,6 +61,10 @@ public record PassOptions(Path model, Path output, CalibrationSpec calibration, 
 
     /** Checks every output before any work: the main one, {@code more} (GGUF files beside it) and --imatrix-output. */
     public void checkOutputs(java.util.List<Path> more) {
+        java.util.List<Path> all = new java.util.ArrayList<>(more);
+        all.addFirst(output);
+        if (imatrixOutput != null) all.add(imatrixOutput);
+        AtomicOutput.checkDistinct(all);
         checkOutput(output);
         for (Path p : more) checkOutput(p, output);
         if (imatrixOutput != null) checkOutput(imatrixOutput, output);

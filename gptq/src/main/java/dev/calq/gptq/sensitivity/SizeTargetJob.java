@@ -11,6 +11,8 @@ import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.imatrix.ImportanceMatrix;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code quantize --format gguf --target-size SIZE | --target-bpw B}: the sensitivity pass, the type choice that
@@ -69,12 +71,17 @@ public final class SizeTargetJob {
         Path typesFile = o.typesFile();
         // every file this run writes, checked before the pass: none may exist unless replaced, none may hit an input
         Path[] inputs = {o.model(), o.calibration().path(), o.imatrixFile(), o.sensitivityTable()};
+        boolean writesImatrix = saveImatrix && o.imatrixOutput() != null && o.imatrixFile() == null && o.sensitivityTable() == null;
+        List<Path> outputs = new ArrayList<>();
+        if (!o.dryRun()) outputs.addAll(List.of(o.output(), typesFile));
+        if (o.report() != null) outputs.add(o.report());
+        if (writesImatrix) outputs.add(o.imatrixOutput());
+        AtomicOutput.checkDistinct(outputs);
         if (!o.dryRun()) {
             AtomicOutput.checkTarget(o.output(), o.overwrite(), inputs);
             AtomicOutput.checkTarget(typesFile, o.overwrite(), inputs);
         }
         if (o.report() != null) AtomicOutput.checkTarget(o.report(), o.overwrite(), inputs);
-        boolean writesImatrix = saveImatrix && o.imatrixOutput() != null && o.imatrixFile() == null && o.sensitivityTable() == null;
         if (writesImatrix) AtomicOutput.checkTarget(o.imatrixOutput(), o.overwrite(), inputs);
         TargetMix.checkReachable(o.model(), o.output(), o.base(), o.settings().candidates(), o.target());
         SensitivityPass.Result s;

@@ -59,6 +59,13 @@ class SizeTargetJobTest {
     }
 
     @Test
+    void twoOutputsOfOneTargetMayNotShareAPath() {
+        Path same = dir.resolve("m.gguf");
+        assertEquals(same + ": named as two outputs of this run; give each its own path", refusal(options(null, same, null, false)));
+        assertEquals(same + ": named as two outputs of this run; give each its own path", refusal(options(null, null, same, false)));
+    }
+
+    @Test
     void outputsThatWouldReplaceAnInputAreRefused() throws Exception {
         Path im = Files.writeString(dir.resolve("m.gguf"), "the user's importance matrix");
         String e = refusal(options(im, null, null, true));
