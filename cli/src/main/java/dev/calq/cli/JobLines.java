@@ -39,7 +39,6 @@ final class JobLines {
     /** GPTQ inside the block types: a size target's choice, then the file (how many tensors GPTQ encoded, on the log). */
     static void ggufGptq(PrintWriter out, PrintStream log, GgufGptqJob.Result r, QuantMix mix, Path output) {
         if (r.target() != null) SizeTargetLines.chosen(out, log, r.target(), output);
-        if (r.file() == null) return;
         log.printf(Locale.ROOT, "GPTQ inside the block types: %d of %d tensors%n", r.gptqTensors(), r.file().tensors().size());
         GgufReport.printWritten(out, r.file(), mix, r.seconds());
     }

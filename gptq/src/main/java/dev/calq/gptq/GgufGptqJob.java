@@ -56,6 +56,8 @@ public final class GgufGptqJob {
         public Options {
             if (scaling != null && (fit.fit() == GptqTarget.Fit.FULL_PRECISION || fit.storedEmbedding()))
                 throw new IllegalArgumentException("a scaling method changes each layer before GPTQ: the full-precision target does not apply");
+            // the command refuses --dry-run here (GPTQ has to calibrate): a target's plan is method rtn's
+            if (target != null && target.dryRun()) throw new IllegalArgumentException("a size target's dry run writes no GGUF GPTQ file");
         }
 
         /** With the default objective ({@link GptqTarget#DEFAULT}), no scaling, blocks in natural order. */
@@ -66,8 +68,8 @@ public final class GgufGptqJob {
     }
 
     /**
-     * What a run did: the size target's choice (null without one), the GGUF file written (null in a target's dry
-     * run), how many of its tensors GPTQ encoded, and the seconds from the plan to the written file.
+     * What a run did: the size target's choice (null without one), the GGUF file written, how many of its tensors
+     * GPTQ encoded, and the seconds from the plan to the written file.
      */
     public record Result(SizeTargetJob.Chosen target, GgufConverter.Result file, int gptqTensors, double seconds) {}
 
@@ -94,7 +96,6 @@ public final class GgufGptqJob {
             // the types chosen from the imatrix codecs' measured sensitivity (docs/algorithms.md says why that proxy
             // holds for GPTQ too), then GPTQ inside them
             chosen = SizeTargetJob.choose(o.target(), false, imatrix, log);
-            if (chosen.typesFile() == null) return new Result(chosen, null, 0, 0);
             overrides = chosen.choice().options();
         }
         Map<String, GgmlType> types = GgufConverter.plannedTypes(pass.model(), GgufConverter.mixChooser(pass.model(), mix, overrides, true));

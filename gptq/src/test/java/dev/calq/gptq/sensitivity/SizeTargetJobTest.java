@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.runner.ImatrixGatherer;
 import dev.calq.calibration.runner.LayerMethod;
+import dev.calq.calibration.runner.PassOptions;
 import dev.calq.datasets.CalibrationSpec;
 import dev.calq.formats.CalqException;
 import dev.calq.formats.SharedData;
+import dev.calq.formats.gguf.mix.MixOptions;
 import dev.calq.formats.gguf.mix.QuantMix;
 import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.gptq.GgufGptqJob;
+import dev.calq.gptq.GgufGptqQuantizer;
+import dev.calq.gptq.GptqConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -38,10 +43,17 @@ class SizeTargetJobTest {
     };
 
     private SizeTargetJob.Options options(Path imatrix, Path imatrixOutput, Path report, boolean overwrite) {
-        CalibrationSpec cal = new CalibrationSpec(SharedData.calibrationText().toString(), null, 1, 64, 0, null, null);
-        return new SizeTargetJob.Options(SharedData.tinyLlama(), dir.resolve("m.gguf"), cal, imatrix, imatrixOutput, QuantMix.Q4_K_M,
+        return options(imatrix, imatrixOutput, report, false, overwrite);
+    }
+
+    private SizeTargetJob.Options options(Path imatrix, Path imatrixOutput, Path report, boolean dryRun, boolean overwrite) {
+        return new SizeTargetJob.Options(SharedData.tinyLlama(), dir.resolve("m.gguf"), calibration(), imatrix, imatrixOutput, QuantMix.Q4_K_M,
                 TargetMix.Target.of("30MiB", null), new SensitivityPass.Settings(List.of(GgmlType.Q2_K, GgmlType.Q4_K, GgmlType.Q8_0), GgmlType.Q2_K, 1, 0),
-                null, null, report, (d, t, m, c) -> {}, false, overwrite);
+                null, null, report, (d, t, m, c) -> {}, dryRun, overwrite);
+    }
+
+    private static CalibrationSpec calibration() {
+        return new CalibrationSpec(SharedData.calibrationText().toString(), null, 1, 64, 0, null, null);
     }
 
     private static String refusal(SizeTargetJob.Options o) {
@@ -56,6 +68,14 @@ class SizeTargetJobTest {
         Path im = Files.writeString(dir.resolve("im.gguf"), "kept");
         assertTrue(refusal(options(null, im, null, false)).startsWith(im + ": already exists"));
         assertFalse(Files.exists(dir.resolve("m.gguf.tensor-types.txt")));
+    }
+
+    @Test
+    void aDryRunTargetIsRefusedByTheGgufGptqJob() {
+        // the job would otherwise run GPTQ with the dry run's choice and write a file the dry run promised not to
+        PassOptions pass = new PassOptions(SharedData.tinyLlama(), dir.resolve("m.gguf"), calibration(), null, 0, false, false, null);
+        assertThrows(IllegalArgumentException.class, () -> new GgufGptqJob.Options(pass, QuantMix.Q4_K_M, MixOptions.NONE, null,
+                GptqConfig.defaults(), GgufGptqQuantizer.ScaleChoice.HESSIAN, options(null, null, null, true, false)));
     }
 
     @Test
