@@ -104,6 +104,16 @@ public final class MatMul {
         VectorOps.warmUp();
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Starts {@link #warmUp()} once per JVM on a daemon thread, so that loading a model (mapping it, the finiteness
+     * scan) hides the compile time instead of the first forward pass paying it: a short eval is a single pass.
+     */
+    public static void warmUpInBackground() {
+        if (WARMING.compareAndSet(false, true)) Thread.ofPlatform().daemon().name("calq-warm-up").start(MatMul::warmUp);
+    }
+
     /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
     static void gemmTransposed(float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc, int m) {
         int n = w.rows(), k = w.cols();
