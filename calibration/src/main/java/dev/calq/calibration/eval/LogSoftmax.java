@@ -1,10 +1,15 @@
 package dev.calq.calibration.eval;
 
+import dev.calq.calibration.kernels.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** log(sum(exp(x))) of a row of logits, stable (max subtracted) and vectorised; the row's argmax too. */
+/**
+ * log(sum(exp(x))) of a row of logits, stable (max subtracted) and vectorised; the row's argmax too. The exponentials
+ * and the lane sum are {@link VectorMath}'s, not lanewise(EXP) and reduceLanes(ADD), whose bits change once C2 has
+ * compiled the caller: a KL divergence measured while the JIT was still at it differed from run to run.
+ */
 public final class LogSoftmax {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
@@ -31,9 +36,9 @@ public final class LogSoftmax {
         int lanes = F.length(), i = 0;
         FloatVector m = FloatVector.broadcast(F, max);
         FloatVector acc = FloatVector.zero(F);
-        for (; i + lanes <= n; i += lanes) acc = acc.add(FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP));
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += Math.exp(x[off + i] - max);
+        for (; i + lanes <= n; i += lanes) acc = acc.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m)));
+        double s = VectorMath.sum(acc);
+        for (; i < n; i++) s += VectorMath.exp(x[off + i] - max);
         return max + Math.log(s);
     }
 }
