@@ -17,12 +17,18 @@
 #     projection with --format gguf or --also-gguf). heap.sh counts nsamples x seqlen tokens, an upper bound of
 #     AWQ's blocks cut from nsamples documents.
 #   --method gptq --format gguf with --gptq-target full-precision (the default) doubles the hidden states and adds the second stream's buffers and Delta (24 n^2 a site).
-#   eval, imatrix: the activations and logits of one window (--ctx tokens).
+#   eval, imatrix: the activations and logits of one forward pass: as many --ctx windows as fit in 2048 tokens
+#     (PerplexityEvaluator.TOKENS_PER_PASS), at least one.
 #   convert, quantize --format gguf: one row block of the converter (RowBlockEncoder: 16 MiB of float32 and its
 #     encoding; matrices are encoded a block at a time and the mapped pages read are dropped), plus for quantize the
-#     importance-matrix pass over one --seqlen window (activations and logits).
+#     importance-matrix pass over one forward pass of --seqlen windows (activations and logits).
 # The heap is 1.5x that plus 512 MiB, at least 1 GiB (convert and plain GGUF quantize: no floor) and at most 75% of RAM. Jobs it cannot size (inspect, unknown
 # models) keep -XX:MaxRAMPercentage=75. CALQ_JAVA_OPTS=-Xmx... overrides either (it comes later on the line).
+
+calq_pass_tokens() { # WINDOW: the tokens of one evaluation pass, whole windows up to 2048 tokens (at least one)
+  local w="$1"; [ "$w" -gt 0 ] || { echo 0; return; }
+  if [ "$w" -ge 2048 ]; then echo "$w"; else echo $(( 2048 / w * w )); fi
+}
 
 calq_config_int() { # FILE KEY: the integer value of "KEY" in a config.json, or empty
   sed -n "s/.*\"$2\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" "$1" | head -1
@@ -72,11 +78,11 @@ calq_heap_estimate() {
   # The GGUF converter's row block (RowBlockEncoder: 16 MiB of float32 and its encoding) and the 1-D tensors.
   local block=$(( 64 * 1024 * 1024 ))
   case "$cmd" in
-    eval|imatrix) echo $(( ctx * (vocab + 3 * inter + 6 * h) * 4 * 2 )); return ;;
+    eval|imatrix) echo $(( $(calq_pass_tokens "$ctx") * (vocab + 3 * inter + 6 * h) * 4 * 2 )); return ;;
     convert) echo $(( block )); return ;;
   esac
   if [ "$format" = gguf ] && [ "$method" = rtn ]; then
-    local pass=0; [ -n "$calibration" ] && pass=$(( seqlen * (vocab + 3 * inter + 6 * h) * 4 * 2 ))
+    local pass=0; [ -n "$calibration" ] && pass=$(( $(calq_pass_tokens "$seqlen") * (vocab + 3 * inter + 6 * h) * 4 * 2 ))
     echo $(( block + pass )); return
   fi
   # One layer's projections, [out in] each: q k v o gate up down.

@@ -5,11 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/**
- * log(sum(exp(x))) of a row of logits, stable (max subtracted) and vectorised; the row's argmax too. The exponentials
- * and the lane sum are {@link VectorMath}'s, not lanewise(EXP) and reduceLanes(ADD), whose bits change once C2 has
- * compiled the caller: a KL divergence measured while the JIT was still at it differed from run to run.
- */
+/** log(sum(exp(x))) of a row of logits, stable (max subtracted) and vectorised; the row's argmax too. */
 public final class LogSoftmax {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
@@ -30,7 +26,10 @@ public final class LogSoftmax {
         return best;
     }
 
-    /** log-sum-exp of x[off .. off+n). */
+    /**
+     * log-sum-exp of x[off .. off+n). The exponential and the sum of the lanes are {@link VectorMath}'s: the Vector
+     * API's own EXP and ADD reduction change with JIT timing, which made two identical evaluations differ.
+     */
     public static double logSumExp(float[] x, int off, int n) {
         float max = max(x, off, n);
         int lanes = F.length(), i = 0;

@@ -7,8 +7,8 @@ import java.io.UncheckedIOException;
 import dev.calq.formats.Parallel;
 
 /**
- * Perplexity of a model over a token stream, window by window (each a whole sequence through the model), keeping
- * only one window's logits in memory. Optionally saves the log-probabilities of the scored positions
+ * Perplexity of a model over a token stream, window by window (each a whole sequence through the model; a few
+ * windows share one pass, as llama-perplexity's batch does), keeping only one pass's logits in memory. Optionally saves the log-probabilities of the scored positions
  * ({@link LogProbFile}) or compares them with saved ones (KL divergence).
  */
 public final class PerplexityEvaluator {
@@ -56,32 +56,52 @@ public final class PerplexityEvaluator {
         KlDivergence kl = base == null ? null : new KlDivergence();
         WindowScores sc = new WindowScores(scored);
         long start = System.nanoTime();
-        for (int w = 0; w < windows; w++) {
-            int[] in = method.window(tokens, ctx, w, bosId);
+        int perPass = windowsPerPass(model, ctx, first, windows);
+        for (int w0 = 0; w0 < windows; w0 += perPass) {
+            int[][] in = new int[Math.min(perPass, windows - w0)][];
+            for (int b = 0; b < in.length; b++) in[b] = method.window(tokens, ctx, w0 + b, bosId);
             float[] logits = model.forward(in, first, observer);
-            long baseIndex = (long) w * scored;
-            Parallel.forRange(scored, 8, (from, to) -> {
-                for (int r = from; r < to; r++) sc.score(logits, in, first, r, vocab, baseIndex, base);
-            });
-            for (int r = 0; r < scored; r++) {
-                if (!Double.isFinite(sc.nll[r]))
-                    throw new CalqException(model.origin() + ": chunk " + (w + 1) + ", position " + (first + r + 1) + ": the log-probability of token "
-                            + in[first + r + 1] + " is " + (-sc.nll[r]) + "; the forward pass is not finite (overflowing weights or activations)");
-                nll.add(sc.nll[r]);
-                if (kl != null) kl.add(sc.kl[r], sc.sameTop[r], sc.baseNll[r]);
-                if (save != null) {
-                    try {
-                        save.append(logits, r * vocab, sc.lse[r]);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+            for (int b = 0; b < in.length; b++) {
+                int w = w0 + b, logitsOff = b * (ctx - first) * vocab;
+                int[] win = in[b];
+                long baseIndex = (long) w * scored;
+                Parallel.forRange(scored, 8, (from, to) -> {
+                    for (int r = from; r < to; r++) sc.score(logits, logitsOff, win, first, r, vocab, baseIndex, base);
+                });
+                for (int r = 0; r < scored; r++) {
+                    if (!Double.isFinite(sc.nll[r]))
+                        throw new CalqException(model.origin() + ": chunk " + (w + 1) + ", position " + (first + r + 1) + ": the log-probability of token "
+                                + win[first + r + 1] + " is " + (-sc.nll[r]) + "; the forward pass is not finite (overflowing weights or activations)");
+                    nll.add(sc.nll[r]);
+                    if (kl != null) kl.add(sc.kl[r], sc.sameTop[r], sc.baseNll[r]);
+                    if (save != null) {
+                        try {
+                            save.append(logits, logitsOff + r * vocab, sc.lse[r]);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
                     }
                 }
+                if (progress != null) progress.update(w + 1, windows, nll, (long) (w + 1) * ctx, (System.nanoTime() - start) / 1e9);
             }
-            if (progress != null) progress.update(w + 1, windows, nll, (long) (w + 1) * ctx, (System.nanoTime() - start) / 1e9);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return new Result(method, ctx, windows, (long) windows * ctx, nll.count(), nll.perplexity(),
                 nll.perplexityUncertainty(), seconds, kl == null ? null : kl.summary());
+    }
+
+    /** Tokens per forward pass, as llama.cpp's default batch of 2048: at ctx 512, four windows share one read of the weights. */
+    static final int TOKENS_PER_PASS = 2048;
+
+    /**
+     * Windows run through the model together: up to {@link #TOKENS_PER_PASS} tokens, fewer when their activations
+     * and logits would take more than a quarter of the heap (one window at least).
+     */
+    static int windowsPerPass(LlamaModel model, int ctx, int first, int windows) {
+        long perWindow = model.activationBytes(ctx) + 8L * ctx * model.hiddenSize() + 4L * (ctx - first) * model.vocabSize();
+        long budget = Runtime.getRuntime().maxMemory() / 4;
+        long fit = Math.max(1, budget / Math.max(1, perWindow));
+        return (int) Math.max(1, Math.min(Math.min(windows, TOKENS_PER_PASS / ctx), fit));
     }
 
     /** One window's per-position results, filled in parallel and then added up in order (deterministic sums). */
@@ -98,8 +118,8 @@ public final class PerplexityEvaluator {
         }
 
         /** Scores the prediction at position first + r (and, with a base, KL, top-1 agreement, the base NLL). */
-        void score(float[] logits, int[] in, int first, int r, int vocab, long baseIndex, LogProbFile.Reader base) {
-            int off = r * vocab, target = in[first + r + 1];
+        void score(float[] logits, int logitsOff, int[] in, int first, int r, int vocab, long baseIndex, LogProbFile.Reader base) {
+            int off = logitsOff + r * vocab, target = in[first + r + 1];
             lse[r] = LogSoftmax.logSumExp(logits, off, vocab);
             nll[r] = lse[r] - logits[off + target];
             if (base == null) return;

@@ -9,11 +9,13 @@ import dev.calq.formats.Parallel;
 /**
  * Float32 matrix products for the forward pass, GPTQ and attention.
  *
- * <p>All forms run one register-blocked micro-kernel ({@link MicroKernel}): six rows of A, read in place, times a
- * k x NR panel of B (NR = four vectors). For A * W^T, each block of NR weight rows is widened (bf16/f16 -> f32) and
- * transposed into that panel layout once per k-block and then reused for every row of A, so bf16 weights cost
- * little more than f32 ones. Work is split over column panels, and also over row blocks when there are too few
- * panels to keep every core busy.
+ * <p>All forms run one register-blocked micro-kernel ({@link MicroKernel}): six rows of A times a k x NR panel of B
+ * (NR = four vectors). A goes k-block by k-block: each block of A is first packed six rows interleaved, one
+ * contiguous stream for the kernel instead of six rows a stride apart (rows of a power-of-two length also compete
+ * for the same cache sets). For A * W^T, each block of NR weight rows is widened (bf16/f16 -> f32) and transposed
+ * into the panel layout once per k-block and then reused for every row of A, so bf16 weights cost little more
+ * than f32 ones. Work is split over column panels, and also over row blocks when there are too few panels to keep
+ * every core busy. Packing changes no arithmetic: each element of C is the same chain of FMAs, block after block.
  */
 public final class MatMul {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -62,27 +64,13 @@ public final class MatMul {
             if (!accumulate) zeroRows(c, cOff, ldc, m, n);
             return;
         }
-        float[] tail = raggedTail(a, aOff, lda, m, k);
-        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
-        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
-        Parallel.forRange(panels * splits, 1, (from, to) -> {
-            Scratch s = SCRATCH.get();
-            for (int t = from; t < to; t++) {
-                int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
-                int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
-                for (int kb = 0; kb < k; kb += KC) {
-                    int kc = Math.min(KC, k - kb);
-                    // Copy even full panels: the kernel needs B's stride to be the constant NR (see MicroKernel)
-                    float[] panel = s.packedW(KC * NR);
-                    for (int p = 0; p < kc; p++) {
-                        System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
-                        if (cols < NR) Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
-                    }
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, panel, kc, c, cOff + j0, ldc, cols, accumulate || kb > 0,
-                            (t / splits & 1) == 1);
-                }
+        // Copy even full panels: the kernel needs B's stride to be the constant NR (see MicroKernel)
+        gemm(a, aOff, lda, m, n, k, (scratch, j0, cols, kb, kc, panel) -> {
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(b, bOff + (kb + p) * ldb + j0, panel, p * NR, cols);
+                if (cols < NR) Arrays.fill(panel, p * NR + cols, p * NR + NR, 0f);
             }
-        });
+        }, c, cOff, ldc, accumulate);
     }
 
     /**
@@ -119,57 +107,81 @@ public final class MatMul {
             dotRows(a, aOff, lda, w, c, cOff, ldc, m);
             return;
         }
-        float[] tail = raggedTail(a, aOff, lda, m, k);
-        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
-        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
-        Parallel.forRange(panels * splits, 1, (from, to) -> {
-            Scratch s = SCRATCH.get();
-            float[] tile = s.tile(NR * KC);
-            float[] packed = s.packedW(KC * NR);
-            for (int t = from; t < to; t++) {
-                int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
-                int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
-                for (int kb = 0; kb < k; kb += KC) {
-                    int kc = Math.min(KC, k - kb);
-                    w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
-                    packTransposed(tile, cols, kc, packed);
-                    panelRows(a, aOff, lda, tail, k, kb, q0, q1, m, packed, kc, c, cOff + j0, ldc, cols, kb > 0, (t / splits & 1) == 1);
-                }
-            }
-        });
+        gemm(a, aOff, lda, m, n, k, (scratch, j0, cols, kb, kc, panel) -> {
+            float[] tile = scratch.tile(NR * KC);
+            w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
+            packTransposed(tile, cols, kc, panel);
+        }, c, cOff, ldc, false);
+    }
+
+    /** Fills {@code panel} (row p at p * NR) with columns [j0, j0 + cols) of B's rows [kb, kb + kc), zero past cols. */
+    @FunctionalInterface
+    private interface PanelPacker {
+        void pack(Scratch scratch, int j0, int cols, int kb, int kc, float[] panel);
     }
 
     /**
-     * Row panels [q0, q1) of A (MR rows each) against one k-block of one B panel. Full panels are read from A in
-     * place; the last, ragged one from {@code tail}, a zero-padded MR x k copy.
+     * C[m x n] (+)= A[m x k] * B[k x n] with B supplied panel by panel; k > 0, m, n > 0. For each k-block, A's rows
+     * are packed (in parallel), then every (column panel, row split) task packs its B panel and runs the kernel
+     * down its row panels. The first block overwrites C unless {@code accumulate}; later ones add to it.
+     */
+    private static void gemm(float[] a, int aOff, int lda, int m, int n, int k, PanelPacker b, float[] c, int cOff, int ldc,
+                             boolean accumulate) {
+        int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
+        int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
+        // The caller's buffer, read by the workers: this call returns only when they are done with it.
+        float[] packedA = SCRATCH.get().packedA(aPanels * MR * Math.min(KC, k));
+        for (int kb = 0; kb < k; kb += KC) {
+            int kc = Math.min(KC, k - kb), kb0 = kb;
+            boolean acc = accumulate || kb > 0;
+            Parallel.forRange(aPanels, 16, (from, to) -> packRows(a, aOff, lda, m, kb0, kc, from, to, packedA));
+            Parallel.forRange(panels * splits, 1, (from, to) -> {
+                Scratch s = SCRATCH.get();
+                float[] panel = s.packedW(KC * NR);
+                for (int t = from; t < to; t++) {
+                    int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
+                    int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
+                    b.pack(s, j0, cols, kb0, kc, panel);
+                    panelRows(packedA, kc, q0, q1, m, panel, c, cOff + j0, ldc, cols, acc, (t / splits & 1) == 1);
+                }
+            });
+        }
+    }
+
+    /**
+     * Row panels [q0, q1) of A (MR rows each), columns [kb, kb + kc), into {@code packed}: panel q at q * MR * kc,
+     * element (row r, column p) at p * MR + r. Rows past m are zero.
+     */
+    static void packRows(float[] a, int aOff, int lda, int m, int kb, int kc, int q0, int q1, float[] packed) {
+        for (int q = q0; q < q1; q++) {
+            int base = q * MR * kc;
+            for (int r = 0; r < MR; r++) {
+                int i = q * MR + r;
+                if (i >= m) {
+                    for (int p = 0; p < kc; p++) packed[base + p * MR + r] = 0f;
+                    continue;
+                }
+                int src = aOff + i * lda + kb;
+                for (int p = 0; p < kc; p++) packed[base + p * MR + r] = a[src + p];
+            }
+        }
+    }
+
+    /**
+     * Row panels [q0, q1) of packed A against one k-block of one B panel.
      *
      * <p>Odd column panels walk the rows bottom-up. Neighbouring panels usually run at the same time on different
      * cores, and a row of C is not cache-line aligned, so both write the line that straddles their border; walking
      * in opposite directions they meet once instead of on every row.
      */
-    private static void panelRows(float[] a, int aOff, int lda, float[] tail, int k, int kb, int q0, int q1, int m,
-                                  float[] b, int kc, float[] c, int cOff, int ldc, int cols, boolean acc, boolean upward) {
+    private static void panelRows(float[] packedA, int kc, int q0, int q1, int m, float[] b, float[] c, int cOff,
+                                  int ldc, int cols, boolean acc, boolean upward) {
         float[] ct = SCRATCH.get().cTile;
         for (int step = 0; step < q1 - q0; step++) {
             int q = upward ? q1 - 1 - step : q0 + step;
-            int i = q * MR, rows = Math.min(MR, m - i);
-            if (rows == MR)
-                MicroKernel.kernel6x4(a, aOff + i * lda + kb, lda, b, 0, kc, c, cOff + i * ldc, ldc, MR, cols, acc, ct);
-            else
-                MicroKernel.kernel6x4(tail, kb, k, b, 0, kc, c, cOff + i * ldc, ldc, rows, cols, acc, ct);
+            int i = q * MR;
+            MicroKernel.kernel6x4(packedA, q * MR * kc, b, 0, kc, c, cOff + i * ldc, ldc, Math.min(MR, m - i), cols, acc, ct);
         }
-    }
-
-    /** The last m % MR rows of A, zero-padded to MR x k (null when m is a multiple of MR). */
-    private static float[] raggedTail(float[] a, int aOff, int lda, int m, int k) {
-        int rows = m % MR;
-        if (rows == 0) return null;
-        float[] tail = SCRATCH.get().tail(MR * k);
-        for (int r = 0; r < MR; r++) {
-            if (r < rows) System.arraycopy(a, aOff + (m - rows + r) * lda, tail, r * k, k);
-            else Arrays.fill(tail, r * k, r * k + k, 0f);
-        }
-        return tail;
     }
 
     /** tile is cols x kc row-major; packed becomes kc x NR with columns >= cols zeroed. */
@@ -215,7 +227,7 @@ public final class MatMul {
 
     /** Per-thread buffers, grown on demand so hot loops never allocate. */
     private static final class Scratch {
-        private float[] tile = new float[0], packedW = new float[0], tail = new float[0];
+        private float[] tile = new float[0], packedW = new float[0], packedA = new float[0];
         final float[] cTile = new float[MR * NR];
 
         float[] tile(int size) {
@@ -228,9 +240,9 @@ public final class MatMul {
             return packedW;
         }
 
-        float[] tail(int size) {
-            if (tail.length < size) tail = new float[size];
-            return tail;
+        float[] packedA(int size) {
+            if (packedA.length < size) packedA = new float[size];
+            return packedA;
         }
     }
 }

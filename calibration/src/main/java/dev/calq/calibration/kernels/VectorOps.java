@@ -98,9 +98,9 @@ public final class VectorOps {
             FloatVector sig = one.div(one.add(VectorMath.exp(vg.neg())));
             vg.mul(sig).mul(FloatVector.fromArray(S, u, uOff + i)).intoArray(out, outOff + i);
         }
-        for (; i < n; i++) {
+        for (; i < n; i++) { // the lanes' operations exactly, so a value does not depend on where the vector loop ends
             float v = g[gOff + i];
-            out[outOff + i] = v / (1f + VectorMath.exp(-v)) * u[uOff + i];
+            out[outOff + i] = v * (1f / (1f + VectorMath.exp(-v))) * u[uOff + i];
         }
     }
 

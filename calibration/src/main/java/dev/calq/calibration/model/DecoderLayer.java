@@ -120,6 +120,27 @@ public final class DecoderLayer {
         VectorOps.add(hidden, 0, ff, 0, ff.length);
     }
 
+    /**
+     * The whole layer for rows {@code fromRow..} of each of {@code batch} sequences (from position 0), returned as
+     * [batch * (tokens - fromRow) x hidden]: attention runs on every row (the kept rows attend to all earlier ones),
+     * the feed-forward block only on the kept rows. The kept rows' values are those of {@link #forward}; the last
+     * layer before the head needs no more. {@code hidden} is left partly updated.
+     */
+    public float[] forwardKeeping(float[] hidden, int batch, int tokens, int fromRow) {
+        int rows = batch * tokens, kept = tokens - fromRow, h = inputNorm.dim();
+        float[] normed = inputNorm.apply(hidden, rows);
+        float[] att = attention.forward(normed, batch, tokens, 0, null, null);
+        float[] out = new float[batch * kept * h];
+        for (int b = 0; b < batch; b++) {
+            int from = (b * tokens + fromRow) * h, to = b * kept * h;
+            System.arraycopy(hidden, from, out, to, kept * h);
+            VectorOps.add(out, to, att, from, kept * h);
+        }
+        float[] n2 = postAttentionNorm.apply(out, batch * kept);
+        VectorOps.add(out, 0, mlp.forward(n2, batch * kept, null), 0, out.length);
+        return out;
+    }
+
     /** One sequence of {@code tokens} tokens from position 0. */
     public void forward(float[] hidden, int tokens, LinearInputObserver observer) {
         forward(hidden, 1, tokens, 0, observer);

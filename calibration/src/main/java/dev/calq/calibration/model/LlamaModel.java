@@ -158,14 +158,24 @@ public final class LlamaModel implements LayerwiseModel {
      * [(rows - fromRow) x vocab]. Evaluation asks only for the rows it scores.
      */
     public float[] logits(float[] hidden, int rows, int fromRow) {
-        int h = config.hiddenSize(), n = rows - fromRow;
-        float[] normed = new float[n * h];
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(hidden, (fromRow + r) * h, normed, r * h, h);
-            finalNorm.applyRow(normed, normed, r * h);
-        }
-        float[] out = new float[n * config.vocabSize()];
-        lmHead.apply(normed, n, out);
+        return logits(hidden, 1, rows, fromRow);
+    }
+
+    /**
+     * The same for {@code batch} sequences of {@code tokens} rows each, [batch * tokens x hidden]: rows fromRow..
+     * of every sequence, returned as [batch * (tokens - fromRow) x vocab], sequence after sequence.
+     */
+    public float[] logits(float[] hidden, int batch, int tokens, int fromRow) {
+        int h = config.hiddenSize(), n = tokens - fromRow;
+        float[] normed = new float[batch * n * h];
+        for (int b = 0; b < batch; b++)
+            for (int r = 0; r < n; r++) {
+                int o = (b * n + r) * h;
+                System.arraycopy(hidden, (b * tokens + fromRow + r) * h, normed, o, h);
+                finalNorm.applyRow(normed, normed, o);
+            }
+        float[] out = new float[batch * n * config.vocabSize()];
+        lmHead.apply(normed, batch * n, out);
         return out;
     }
 
@@ -177,8 +187,33 @@ public final class LlamaModel implements LayerwiseModel {
 
     /** As {@link #forward(int[], int)}, with an observer of every projection input (the importance matrix uses it). */
     public float[] forward(int[] tokens, int fromRow, LinearInputObserver observer) {
-        float[] hidden = embed(tokens);
-        runLayers(hidden, 1, tokens.length, observer);
-        return logits(hidden, tokens.length, fromRow);
+        return forward(new int[][] {tokens}, fromRow, observer);
+    }
+
+    /**
+     * Logits of positions {@code fromRow..} of several sequences of equal length, run through the model together
+     * (each attending to itself only): [sequences.length * (length - fromRow) x vocab], sequence after sequence.
+     * One pass reads and widens every weight once for all of them. Each row's values are exactly those of its
+     * sequence run alone: every step is row by row or within one sequence, and a matmul row's result does not
+     * depend on the other rows (for products of at least six rows; fewer take the dot-product path). Without an
+     * observer, the last layer's feed-forward block runs only on the rows whose logits are asked for.
+     */
+    public float[] forward(int[][] sequences, int fromRow, LinearInputObserver observer) {
+        int batch = sequences.length, tokens = sequences[0].length;
+        if (fromRow < 0 || fromRow >= tokens) throw new IllegalArgumentException("fromRow " + fromRow + " outside 0.." + (tokens - 1));
+        int[] all = new int[batch * tokens];
+        for (int b = 0; b < batch; b++) {
+            if (sequences[b].length != tokens)
+                throw new IllegalArgumentException("sequence " + b + " has " + sequences[b].length + " tokens, sequence 0 has " + tokens);
+            System.arraycopy(sequences[b], 0, all, b * tokens, tokens);
+        }
+        float[] hidden = embed(all);
+        if (observer != null || fromRow == 0) {
+            runLayers(hidden, batch, tokens, observer);
+            return logits(hidden, batch, tokens, fromRow);
+        }
+        for (int l = 0; l < layers.size() - 1; l++) layers.get(l).forward(hidden, batch, tokens, 0, null);
+        float[] kept = layers.getLast().forwardKeeping(hidden, batch, tokens, fromRow);
+        return logits(kept, batch, tokens - fromRow, 0);
     }
 }

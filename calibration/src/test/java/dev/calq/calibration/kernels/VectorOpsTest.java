@@ -76,6 +76,20 @@ class VectorOpsTest {
     }
 
     @Test
+    void siluMulOfAValueDoesNotDependOnWhereTheVectorLoopEnds() {
+        // A batch of sequences runs the MLP on more rows at once: an element in the scalar tail of one call is in
+        // the vector body of the other, and both must give the same bits.
+        int n = 53;
+        float[] g = random(n, 8), u = random(n, 2), whole = new float[n];
+        VectorOps.siluMul(g, 0, u, 0, whole, 0, n);
+        for (int from = 1; from < n; from++) {
+            float[] part = new float[n - from];
+            VectorOps.siluMul(g, from, u, from, part, 0, n - from);
+            for (int i = 0; i < part.length; i++) assertEquals(whole[from + i], part[i], 0f, "from=" + from + " i=" + i);
+        }
+    }
+
+    @Test
     void softmaxMatchesDoubleAndSumsToOne() {
         for (int n : SIZES) {
             if (n == 0) continue;

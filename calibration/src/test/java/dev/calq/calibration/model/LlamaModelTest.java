@@ -83,6 +83,26 @@ class LlamaModelTest {
         }
     }
 
+    @Test void sequencesRunTogetherGiveExactlyTheirLogitsAlone() {
+        ModelConfig c = SyntheticModels.config(Architecture.LLAMA, false, RopeScaling.NONE);
+        LlamaModel model = LlamaModel.load(c, SyntheticModels.weights(c, DType.BF16, 7), "synthetic");
+        int n = 31, from = 15, v = c.vocabSize();
+        int[][] seqs = {tokens(n, v, 1), tokens(n, v, 2), tokens(n, v, 3)};
+        List<String> seen = new ArrayList<>();
+        LinearInputObserver counting = (layer, site, x, rows, dim) -> { if (layer == 0) seen.add(site + ":" + rows); };
+        float[] together = model.forward(seqs, from, null), observed = model.forward(seqs, from, counting);
+        assertEquals(3 * (n - from) * v, together.length);
+        assertArrayEquals(together, observed, "the last layer's row selection must not change the kept rows");
+        assertEquals(List.of("ATTN_IN:93", "ATTN_OUT:93", "MLP_IN:93", "MLP_OUT:93"), seen);
+        for (int b = 0; b < 3; b++) {
+            float[] alone = model.forward(seqs[b]);
+            for (int i = 0; i < (n - from) * v; i++)
+                assertEquals(alone[from * v + i], together[b * (n - from) * v + i], 0f, "sequence " + b + ", value " + i);
+        }
+        int[][] ragged = {tokens(n, v, 1), tokens(n - 1, v, 2)};
+        assertThrows(IllegalArgumentException.class, () -> model.forward(ragged, from, null));
+    }
+
     @Test void observerSeesEveryProjectionInputWithItsWidth() {
         ModelConfig c = SyntheticModels.config(Architecture.LLAMA, false, RopeScaling.NONE);
         LlamaModel model = LlamaModel.load(c, SyntheticModels.weights(c, DType.BF16, 11), "synthetic");

@@ -24,11 +24,12 @@ class FiniteTest {
     @Test void findsTheFirstNonFiniteElementInEveryFloatEncoding() {
         Random rnd = new Random(5);
         for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-            for (int trial = 0; trial < 50; trial++) {
-                int rows = 1 + rnd.nextInt(7), cols = 1 + rnd.nextInt(37);
+            for (int trial = 0; trial < 200; trial++) { // sizes around and past the vector widths (16-64 lanes)
+                int rows = 1 + rnd.nextInt(7), cols = 1 + rnd.nextInt(101);
                 float[] v = new float[rows * cols];
                 for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * 100);
-                if (rnd.nextBoolean()) {
+                int specialsPlanted = rnd.nextInt(4); // none, or up to three: the first one must be found
+                for (int p = 0; p < specialsPlanted; p++) {
                     float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
                     v[rnd.nextInt(v.length)] = specials[rnd.nextInt(3)];
                 }
