@@ -126,14 +126,7 @@ class BlockedCholeskyTest {
         // interpreter's fallback: lane by lane), so GPTQ's factor depended on JIT timing.
         String warm = factorBits();
         for (int i = 0; i < 30; i++) warm = factorBits();
-        java.util.List<String> cmd = java.util.List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Dcalq.threads=1",
-                "-cp", System.getProperty("java.class.path"), ColdFactor.class.getName());
-        java.nio.file.Path err = dir.resolve("child.err");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
-        String cold = new String(p.getInputStream().readAllBytes()).strip();
-        assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "child finished");
-        assertEquals(0, p.exitValue(), java.nio.file.Files.readString(err));
+        String cold = ColdJvm.run(ColdFactor.class, dir);
         assertEquals(warm, cold, "C1 only, one thread, against C2, all threads");
     }
 

@@ -1,17 +1,15 @@
 package dev.calq.gptq.sensitivity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.formats.gguf.quant.GgmlType;
+import dev.calq.gptq.ColdJvm;
 import dev.calq.gptq.HessianObserver;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,15 +33,8 @@ class ReproducibleMeasurementTest {
             assertEquals(first, warm, "run " + (i + 2) + " in this JVM");
         }
 
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1", "-Xmx512m", "-Dcalq.threads=1", "-cp", System.getProperty("java.class.path"), Fingerprint.class.getName());
-        Path err = dir.resolve("child.err");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
-        String cold = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "child finished");
-        assertEquals(0, p.exitValue(), Files.readString(err));
-        assertEquals(warm, cold.strip(), "C1 only, one thread, against C2, all threads");
+        String cold = ColdJvm.run(Fingerprint.class, dir);
+        assertEquals(warm, cold, "C1 only, one thread, against C2, all threads");
     }
 
     /** Every measured KL, gain and predicted KL of the whole measurement on a random model, as exact bits. */
