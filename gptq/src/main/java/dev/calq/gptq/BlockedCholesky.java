@@ -1,6 +1,7 @@
 package dev.calq.gptq;
 
 import dev.calq.calibration.kernels.DoubleMatMul;
+import dev.calq.calibration.kernels.VectorMath;
 import dev.calq.formats.Parallel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -73,7 +74,7 @@ final class BlockedCholesky {
             DoubleVector acc = DoubleVector.zero(D);
             for (; p + lanes <= j; p += lanes)
                 acc = DoubleVector.fromArray(D, a, off + p).fma(DoubleVector.fromArray(D, l11, lj + p), acc);
-            double s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            double s = VectorMath.sum(acc); // a fixed order: reduceLanes(ADD) differs between JIT tiers
             for (; p < j; p++) s = Math.fma(a[off + p], l11[lj + p], s);
             a[off + j] = (a[off + j] - s) / l11[lj + j];
         }

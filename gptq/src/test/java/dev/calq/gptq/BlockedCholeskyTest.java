@@ -111,4 +111,29 @@ class BlockedCholeskyTest {
             }
         }
     }
+
+    /** The factor's bits as text, of one fixed matrix: wide enough that the panel solve's vector loop runs. */
+    static String factorBits() {
+        int n = 300;
+        double[] a = gram(new Random(3), n, 40, 0.5);
+        assertTrue(BlockedCholesky.factorLower(a, n));
+        return Long.toHexString(java.util.Arrays.hashCode(a)) + " " + Double.toHexString(a[n * n - 1]);
+    }
+
+    @Test
+    void aJvmThatNeverCompilesWithC2FactorsToTheSameBits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // reduceLanes(ADD) in the panel solve once added the lanes in another order before C2 compiled it (the
+        // interpreter's fallback: lane by lane), so GPTQ's factor depended on JIT timing.
+        String warm = factorBits();
+        for (int i = 0; i < 30; i++) warm = factorBits();
+        String cold = ColdJvm.run(ColdFactor.class, dir);
+        assertEquals(warm, cold, "C1 only, one thread, against C2, all threads");
+    }
+
+    /** The child JVM's side. */
+    public static final class ColdFactor {
+        public static void main(String[] args) {
+            System.out.println(factorBits());
+        }
+    }
 }

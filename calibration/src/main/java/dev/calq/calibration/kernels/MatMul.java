@@ -24,8 +24,17 @@ public final class MatMul {
     static final int NR = 4 * L;
     /** Rows of A per micro-kernel call. */
     static final int MR = MicroKernel.MR;
-    /** Depth of a k-block: the packed weight panel (KC x NR floats) stays in cache while all rows of A stream past. */
+    /**
+     * Depth of a k-block of the arithmetic: the kernel sums KC products in registers, then adds them to C. It fixes
+     * the rounding of every product, so changing it changes every output in its last bits.
+     */
     static final int KC = Integer.getInteger("calq.kc", 512);
+    /**
+     * Depth of a packed block, a multiple of KC: A and the weight panel (PC x NR floats, in L2) are packed this deep,
+     * and the kernel runs its KC-deep blocks one after another on a C tile still in L1. Deeper packing means fewer
+     * passes over C and fewer packing rounds; it does not change the arithmetic.
+     */
+    static final int PC = KC * Math.max(1, Integer.getInteger("calq.kblocks", 2));
     /** Below this many rows of A, packing weights costs more than it saves: use dot products instead. */
     static final int SMALL_M = MR;
 
@@ -95,6 +104,16 @@ public final class MatMul {
         VectorOps.warmUp();
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Starts {@link #warmUp()} once per JVM on a daemon thread, so that loading a model (mapping it, the finiteness
+     * scan) hides the compile time instead of the first forward pass paying it: a short eval is a single pass.
+     */
+    public static void warmUpInBackground() {
+        if (WARMING.compareAndSet(false, true)) Thread.ofPlatform().daemon().name("calq-warm-up").start(MatMul::warmUp);
+    }
+
     /** The A * W^T driver over offsets and strides; {@code w} supplies the n x k weights. */
     static void gemmTransposed(float[] a, int aOff, int lda, WeightMatrix w, float[] c, int cOff, int ldc, int m) {
         int n = w.rows(), k = w.cols();
@@ -108,7 +127,7 @@ public final class MatMul {
             return;
         }
         gemm(a, aOff, lda, m, n, k, (scratch, j0, cols, kb, kc, panel) -> {
-            float[] tile = scratch.tile(NR * KC);
+            float[] tile = scratch.tile(NR * PC);
             w.copyBlock(j0, cols, kb, kc, tile, 0, kc);
             packTransposed(tile, cols, kc, panel);
         }, c, cOff, ldc, false);
@@ -121,28 +140,28 @@ public final class MatMul {
     }
 
     /**
-     * C[m x n] (+)= A[m x k] * B[k x n] with B supplied panel by panel; k > 0, m, n > 0. For each k-block, A's rows
-     * are packed (in parallel), then every (column panel, row split) task packs its B panel and runs the kernel
-     * down its row panels. The first block overwrites C unless {@code accumulate}; later ones add to it.
+     * C[m x n] (+)= A[m x k] * B[k x n] with B supplied panel by panel; k > 0, m, n > 0. For each packed block (PC
+     * deep), A's rows are packed (in parallel), then every (column panel, row split) task packs its B panel and runs
+     * the kernel down its row panels, KC-deep block after block. The first block overwrites C unless
+     * {@code accumulate}; later ones add to it.
      */
     private static void gemm(float[] a, int aOff, int lda, int m, int n, int k, PanelPacker b, float[] c, int cOff, int ldc,
                              boolean accumulate) {
         int aPanels = (m + MR - 1) / MR, panels = (n + NR - 1) / NR;
         int splits = rowSplits(aPanels, panels), perSplit = (aPanels + splits - 1) / splits;
         // The caller's buffer, read by the workers: this call returns only when they are done with it.
-        float[] packedA = SCRATCH.get().packedA(aPanels * MR * Math.min(KC, k));
-        for (int kb = 0; kb < k; kb += KC) {
-            int kc = Math.min(KC, k - kb), kb0 = kb;
-            boolean acc = accumulate || kb > 0;
-            Parallel.forRange(aPanels, 16, (from, to) -> packRows(a, aOff, lda, m, kb0, kc, from, to, packedA));
+        float[] packedA = SCRATCH.get().packedA(aPanels * MR * Math.min(PC, k));
+        for (int kb = 0; kb < k; kb += PC) {
+            int pc = Math.min(PC, k - kb), kb0 = kb;
+            Parallel.forRange(aPanels, 16, (from, to) -> packRows(a, aOff, lda, m, kb0, pc, from, to, packedA));
             Parallel.forRange(panels * splits, 1, (from, to) -> {
                 Scratch s = SCRATCH.get();
-                float[] panel = s.packedW(KC * NR);
+                float[] panel = s.packedW(PC * NR);
                 for (int t = from; t < to; t++) {
                     int j0 = (t / splits) * NR, cols = Math.min(NR, n - j0);
                     int q0 = (t % splits) * perSplit, q1 = Math.min(aPanels, q0 + perSplit);
-                    b.pack(s, j0, cols, kb0, kc, panel);
-                    panelRows(packedA, kc, q0, q1, m, panel, c, cOff + j0, ldc, cols, acc, (t / splits & 1) == 1);
+                    b.pack(s, j0, cols, kb0, pc, panel);
+                    panelRows(packedA, kb0, pc, q0, q1, m, panel, c, cOff + j0, ldc, cols, accumulate, (t / splits & 1) == 1);
                 }
             });
         }
@@ -174,13 +193,15 @@ public final class MatMul {
      * cores, and a row of C is not cache-line aligned, so both write the line that straddles their border; walking
      * in opposite directions they meet once instead of on every row.
      */
-    private static void panelRows(float[] packedA, int kc, int q0, int q1, int m, float[] b, float[] c, int cOff,
-                                  int ldc, int cols, boolean acc, boolean upward) {
+    private static void panelRows(float[] packedA, int kb, int pc, int q0, int q1, int m, float[] b, float[] c, int cOff,
+                                  int ldc, int cols, boolean accumulate, boolean upward) {
         float[] ct = SCRATCH.get().cTile;
         for (int step = 0; step < q1 - q0; step++) {
             int q = upward ? q1 - 1 - step : q0 + step;
-            int i = q * MR;
-            MicroKernel.kernel6x4(packedA, q * MR * kc, b, 0, kc, c, cOff + i * ldc, ldc, Math.min(MR, m - i), cols, acc, ct);
+            int i = q * MR, rows = Math.min(MR, m - i);
+            for (int p0 = 0; p0 < pc; p0 += KC) // KC-deep blocks in order: the arithmetic does not depend on PC
+                MicroKernel.kernel6x4(packedA, q * MR * pc + p0 * MR, b, p0 * NR, Math.min(KC, pc - p0), c, cOff + i * ldc, ldc,
+                        rows, cols, accumulate || kb + p0 > 0, ct);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.calq.calibration.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -32,6 +33,23 @@ public final class VectorMath {
     /** The sum of the lanes, always added as the same tree (lane i + lane i+L/2, then halves again). */
     public static float sum(FloatVector v) {
         for (VectorShuffle<Float> s : FOLD) v = v.add(v.rearrange(s));
+        return v.lane(0);
+    }
+
+    private static final VectorSpecies<Double> SD = DoubleVector.SPECIES_PREFERRED;
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Double>[] FOLD_D = new VectorShuffle[Integer.numberOfTrailingZeros(SD.length())];
+
+    static {
+        for (int level = 0, h = SD.length() / 2; h >= 1; level++, h /= 2) FOLD_D[level] = VectorShuffle.iota(SD, h, 1, true);
+    }
+
+    /**
+     * The same fixed tree for double lanes. It is also the order C2's compiled reduceLanes(ADD) gave here (AVX-512),
+     * while the interpreted fallback adds lane by lane: a factor computed with reduceLanes changed with JIT timing.
+     */
+    public static double sum(DoubleVector v) {
+        for (VectorShuffle<Double> s : FOLD_D) v = v.add(v.rearrange(s));
         return v.lane(0);
     }
 

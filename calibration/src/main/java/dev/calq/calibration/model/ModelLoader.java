@@ -1,5 +1,6 @@
 package dev.calq.calibration.model;
 
+import dev.calq.calibration.kernels.MatMul;
 import dev.calq.formats.CalqException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,10 @@ public final class ModelLoader {
 
     private ModelLoader() {}
 
+    /** Opens the model; every caller runs it next, so the kernels start compiling meanwhile. */
     public static LoadedModel load(Path path) {
         if (!Files.exists(path)) throw CalqException.file(path, "not found");
+        MatMul.warmUpInBackground();
         for (ModelReader r : READERS) if (r.accepts(path)) return r.open(path);
         throw CalqException.file(path, "not a model: expected a Hugging Face folder with config.json and model.safetensors, or a .gguf file");
     }

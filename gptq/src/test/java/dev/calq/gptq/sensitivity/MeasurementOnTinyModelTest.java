@@ -23,12 +23,7 @@ class MeasurementOnTinyModelTest {
         LlamaModel m = TinyLlama.model(7, false);
         int[] tokens = TinyLlama.tokens(8, CHUNKS * CTX);
         HessianObserver h = new HessianObserver();
-        long[] counts = new long[TinyLlama.VOCAB];
-        for (int i = 0; i < CHUNKS; i++) {
-            int[] w = PerplexityMethod.LLAMA.window(tokens, CTX, i, 1);
-            for (int t : w) counts[t]++;
-            m.forward(w, CTX - 1, h::observe);
-        }
+        long[] counts = TinyLlama.calibrate(m, tokens, CTX, CHUNKS, h);
         int[] probeWindow = PerplexityMethod.LLAMA.window(tokens, CTX, 0, 1);
         float[] before = m.forward(probeWindow, 0);
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());

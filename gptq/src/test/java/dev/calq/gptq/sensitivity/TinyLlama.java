@@ -1,5 +1,6 @@
 package dev.calq.gptq.sensitivity;
 
+import dev.calq.calibration.eval.PerplexityMethod;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.Projection;
 import dev.calq.formats.model.Architecture;
@@ -7,6 +8,7 @@ import dev.calq.formats.model.ModelConfig;
 import dev.calq.formats.model.RopeScaling;
 import dev.calq.formats.tensor.Tensor;
 import dev.calq.formats.tensor.TensorSource;
+import dev.calq.gptq.HessianObserver;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -45,6 +47,20 @@ final class TinyLlama {
             @Override public Tensor get(String name) { return t.get(name); }
             @Override public void close() {}
         }, "tiny");
+    }
+
+    /**
+     * The calibration pass of a measurement: every window of {@code chunks} llama.cpp chunks through the model into
+     * {@code hessians}; returns how often each token occurs in them (the embedding's Hessian).
+     */
+    static long[] calibrate(LlamaModel m, int[] tokens, int ctx, int chunks, HessianObserver hessians) {
+        long[] counts = new long[VOCAB];
+        for (int i = 0; i < chunks; i++) {
+            int[] w = PerplexityMethod.LLAMA.window(tokens, ctx, i, 1);
+            for (int t : w) counts[t]++;
+            m.forward(w, ctx - 1, hessians::observe);
+        }
+        return counts;
     }
 
     static int[] tokens(long seed, int n) {
