@@ -16,6 +16,8 @@
 #     projections (the search's originals, scaled and clipped ones), the packed results (and a float32 copy of every
 #     projection with --format gguf or --also-gguf). heap.sh counts nsamples x seqlen tokens, an upper bound of
 #     AWQ's blocks cut from nsamples documents.
+#   awq+gptq: the larger of GPTQ's working bytes and AWQ's scale search's cache (AwqScaling: one layer's inputs at
+#     its sites for the first 8192 tokens, or --awq-max-tokens, x 1.5), which it releases before GPTQ's stages.
 #   --method gptq --format gguf with --gptq-target full-precision (the default) doubles the hidden states and adds the second stream's buffers and Delta (24 n^2 a site).
 #   eval, imatrix: the activations and logits of one forward pass: as many --ctx windows as fit in 2048 tokens
 #     (PerplexityEvaluator.TOKENS_PER_PASS), at least one.
@@ -128,6 +130,14 @@ calq_heap_estimate() {
       local all=$(( 8 * sumsq + first * h * h )); [ "$all" -gt "$solver" ] && solver=$all
     fi
     work=$(( solver + 5 * 4 * maxproj + results ))
+    if [ "$method" = awq+gptq ]; then
+      # AWQ's scale search runs first on each layer and releases its cache before GPTQ's stages (ChainedMethod:
+      # the larger of the two): one layer's inputs at its sites for the first --awq-max-tokens (8192) tokens, x 1.5
+      local atok=$(( nsamples * seqlen )) amax=${awqmax:-8192}
+      [ "$amax" -lt "$atok" ] && atok=$amax
+      local scaling=$(( 4 * (2 * h + q + inter) * atok * 3 / 2 ))
+      [ "$scaling" -gt "$work" ] && work=$scaling
+    fi
     if [ -z "$calibration" ] && [ "$method" = rtn ]; then
       echo $(( layer + 5 * 4 * maxproj + results )); return
     fi

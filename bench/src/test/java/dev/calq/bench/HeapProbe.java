@@ -1,10 +1,14 @@
 package dev.calq.bench;
 
+import dev.calq.awq.AwqConfig;
+import dev.calq.awq.AwqScaling;
 import dev.calq.calibration.model.LlamaModel;
 import dev.calq.calibration.model.LoadedModel;
 import dev.calq.calibration.model.ModelLoader;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.CalibrationRunner;
+import dev.calq.calibration.runner.ChainedMethod;
+import dev.calq.calibration.runner.LayerMethod;
 import dev.calq.calibration.runner.RunnerOptions;
 import dev.calq.formats.quantized.GridCheckpointFormat;
 import dev.calq.formats.safetensors.SafetensorsWriter;
@@ -20,7 +24,7 @@ import java.util.Random;
 /**
  * The quantize job's heap-holding part as a separate JVM can run it under a chosen -Xmx: GPTQ (or RTN) through the
  * calibration runner on random token windows, then the GPTQ checkpoint written, as {@code calq quantize} does.
- * Arguments: MODEL OUTPUT gptq|rtn BITS GROUP TRUE_SEQUENTIAL NSAMPLES SEQLEN; "estimate" as OUTPUT prints the
+ * Arguments: MODEL OUTPUT gptq|rtn|awq+gptq BITS GROUP TRUE_SEQUENTIAL NSAMPLES SEQLEN; "estimate" as OUTPUT prints the
  * runner's estimate (hidden states plus the rest, bytes) and exits.
  */
 public final class HeapProbe {
@@ -37,8 +41,11 @@ public final class HeapProbe {
             LlamaModel llama = loaded.model();
             List<int[]> samples = samples(nsamples, seqlen, llama.vocabSize());
             GptqMethod method = new GptqMethod(llama, cfg, algo, false, quiet);
+            // awq+gptq: AWQ's scales (its default 8192 tokens) chained before GPTQ, as quantize --method awq+gptq runs them
+            LayerMethod run = args[2].equals("awq+gptq")
+                    ? new ChainedMethod(new AwqScaling(llama, cfg.grid(), AwqConfig.DEFAULT, 8192), method) : method;
             // No budget check and no spilling: what is measured is the live heap itself.
-            CalibrationRunner runner = new CalibrationRunner(llama, samples, method, new RunnerOptions(Long.MAX_VALUE, null, false, "", quiet));
+            CalibrationRunner runner = new CalibrationRunner(llama, samples, run, new RunnerOptions(Long.MAX_VALUE, null, false, "", quiet));
             if (args[1].equals("estimate")) {
                 var e = runner.estimate();
                 System.out.println(e.hiddenBytes() + e.fixedBytes());
