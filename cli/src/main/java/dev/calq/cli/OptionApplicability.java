@@ -49,6 +49,9 @@ final class OptionApplicability {
                 "--imatrix-output");
         refuse(parsed, ggufOut && rtn && parsed.hasMatchedOption("--imatrix"), "does not apply with --imatrix FILE: this run reads its importance matrix "
                 + "and gathers none", "--imatrix-output");
+        // (a size target still measures its sensitivity on the calibration text, with the file's matrix for the codecs)
+        refuse(parsed, ggufOut && rtn && parsed.hasMatchedOption("--imatrix") && !target, "does not apply with --imatrix FILE for --format gguf "
+                + "(method rtn): the importance matrix is read from the file, none is gathered; give one of the two", "--calibration");
         refuse(parsed, ggufOut && rtn, "does not apply to the importance-matrix pass of --format gguf (llama.cpp's consecutive chunks, BOS first)",
                 "--seed", "--bos", "--sampling");
     }

@@ -108,6 +108,7 @@ class HostileInputCliTest {
                 // nothing gathered, nothing to save
                 {"--method rtn --imatrix-output im.gguf", "--imatrix-output applies only with --calibration"},
                 {"--format gguf --calibration " + cal + " --imatrix im.gguf --imatrix-output o.gguf", "--imatrix-output does not apply with --imatrix FILE"},
+                {"--format gguf --calibration " + cal + " --imatrix im.gguf", "--calibration does not apply with --imatrix FILE for --format gguf"},
                 // a size target and its measurement: refused where nothing would read them
                 {"--method rtn --target-size 30MiB", "--target-size applies to --format gguf with --method rtn, gptq or awq+gptq"},
                 {"--method awq --format gguf --calibration " + cal + " --target-bpw 4", "--target-bpw applies to --format gguf with --method rtn, gptq or awq+gptq"},
