@@ -269,7 +269,7 @@ public final class CalibrationRunner {
     private HiddenStore newStore(boolean spill, long perSample, String name) throws IOException {
         if (!spill) return HiddenStore.onHeap(samples.size(), (int) perSample);
         java.nio.file.Path dir = options.workDir() != null ? options.workDir() : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
-        return HiddenStore.mapped(samples.size(), perSample, dir.resolve(name + "-" + ProcessHandle.current().pid()));
+        return HiddenStore.scratch(samples.size(), perSample, dir, name);
     }
 
     private static float[] padded(float[] values, long length) {

@@ -141,6 +141,23 @@ class CalibrationRunnerTest {
     }
 
     @Test
+    void aKilledRunsScratchFilesAreRemovedAndALiveRunsKept(@TempDir Path dir) throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long live = ProcessHandle.current().parent().map(ProcessHandle::pid).orElseThrow();
+        Path stale = java.nio.file.Files.writeString(dir.resolve("hidden-a.scratch-" + gone.pid()), "left by kill -9");
+        Path other = java.nio.file.Files.writeString(dir.resolve("hidden-a.scratch-" + live), "another run's");
+        Path unrelated = java.nio.file.Files.writeString(dir.resolve("hidden-a.scratch-notes"), "not a scratch file");
+        ToyLayerModel m = new ToyLayerModel(2, 13, 20, 7);
+        List<int[]> samples = samples(6, 9, 20, 8);
+        RunnerOptions tight = new RunnerOptions(8_000, dir, false, "k", QUIET);
+        assertTrue(new CalibrationRunner(m, samples, new SumSquares(m, false, List.of(EnumSet.allOf(InputSite.class))), tight).run().spilled());
+        assertFalse(java.nio.file.Files.exists(stale), "a dead process's scratch file");
+        assertTrue(java.nio.file.Files.exists(other), "a live process's scratch file");
+        assertTrue(java.nio.file.Files.exists(unrelated));
+    }
+
+    @Test
     void refusesARunThatCannotFitEvenWithSpilling() {
         ToyLayerModel m = new ToyLayerModel(2, 64, 20, 9);
         RunnerOptions tiny = new RunnerOptions(1_000, null, false, "", QUIET);
