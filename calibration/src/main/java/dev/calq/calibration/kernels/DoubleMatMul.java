@@ -9,10 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  * updates, triangular-inverse block rows), where float32 would lose the accuracy a nearly singular Hessian needs.
  * All matrices are row-major with a leading dimension, so blocks of one large array can be passed.
  *
- * <p>Columns of C are split into tiles of four vectors (NR = 32 doubles with AVX-512) run in parallel; for each
- * tile the matching part of B is packed, KC rows of the inner dimension at a time, into a contiguous panel that
- * stays in L1, and a 6 x 4-vector register tile of C accumulates 24 FMAs per step (broadcasting one element of
- * each of six rows of A).
+ * <p>A is first packed six rows interleaved, one contiguous stream per six rows (its rows lie a Hessian's width apart,
+ * a power of two whose lines compete for the same cache sets when read in place). Columns of C are then split into
+ * tiles of four vectors (NR = 32 doubles with AVX-512) run in parallel; for each tile the matching part of B is
+ * packed, KC rows of the inner dimension at a time, into a contiguous panel that stays in L1, and a 6 x 4-vector
+ * register tile of C accumulates 24 FMAs per step (broadcasting one element of each of six rows of A).
  */
 public final class DoubleMatMul {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -45,14 +46,16 @@ public final class DoubleMatMul {
                             double[] c, int cOff, int ldc, int m, int n, int k, boolean lowerB, boolean lowerC) {
         if (m <= 0 || n <= 0 || k <= 0) return;
         if (lowerC && m != n) throw new IllegalArgumentException("a lower-triangular update needs a square C, got " + m + " x " + n);
-        int tiles = (n + NR - 1) / NR;
+        int tiles = (n + NR - 1) / NR, aPanels = (m + MR - 1) / MR;
+        double[] packedA = PACKED_A.get().ensure((long) aPanels * MR * k);
+        Parallel.forRange(aPanels, 8, (from, to) -> packRows(a, aOff, lda, m, k, from, to, packedA));
         // Work per tile is uneven for the triangular cases; a grain of one tile lets the threads balance.
         Parallel.forRange(tiles, 1, (from, to) -> {
             double[] panel = new double[KC * NR];
             double[] ct = new double[MR * NR];
             for (int t = from; t < to; t++) {
                 int j0 = t * NR, cols = Math.min(NR, n - j0);
-                int rowStart = lowerC ? j0 : 0;
+                int rowStart = lowerC ? j0 / MR * MR : 0; // a whole row panel: rows above j0 are computed, not written
                 int kStart = lowerB ? Math.min(j0, k) : 0;
                 for (int p0 = kStart; p0 < k; p0 += KC) {
                     int kc = Math.min(KC, k - p0);
@@ -62,11 +65,43 @@ public final class DoubleMatMul {
                         int rows = Math.min(MR, m - i0);
                         // Column q of the tile may be written in row r when r + diag >= q (only with lowerC).
                         int diag = lowerC ? i0 - j0 : Integer.MAX_VALUE / 2;
-                        kernel(a, aOff + i0 * lda + p0, lda, rows, panel, kc, c, cOff + i0 * ldc + j0, ldc, cols, diag, ct);
+                        kernel(packedA, i0 * k + p0 * MR, panel, kc, c, cOff + i0 * ldc + j0, ldc, rows, cols, diag, ct);
                     }
                 }
             }
         });
+    }
+
+    /** The caller's buffer for packed A, read by the workers: a call returns only when they are done with it. */
+    private static final ThreadLocal<Buffer> PACKED_A = ThreadLocal.withInitial(Buffer::new);
+
+    private static final class Buffer {
+        private double[] data = new double[0];
+
+        double[] ensure(long size) {
+            if (size > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("a matrix of " + size + " doubles is too large to pack");
+            if (data.length < size) data = new double[(int) size];
+            return data;
+        }
+    }
+
+    /**
+     * Row panels [q0, q1) of A (MR rows, all k columns) into {@code packed}: panel q at q * MR * k, element (row r,
+     * column p) at p * MR + r, so any k-block of a panel is one contiguous run. Rows past m are zero.
+     */
+    private static void packRows(double[] a, int aOff, int lda, int m, int k, int q0, int q1, double[] packed) {
+        for (int q = q0; q < q1; q++) {
+            int base = q * MR * k;
+            for (int r = 0; r < MR; r++) {
+                int i = q * MR + r;
+                if (i >= m) {
+                    for (int p = 0; p < k; p++) packed[base + p * MR + r] = 0;
+                    continue;
+                }
+                int src = aOff + i * lda;
+                for (int p = 0; p < k; p++) packed[base + p * MR + r] = a[src + p];
+            }
+        }
     }
 
     /** panel[p][q] = B[p0 + p][j0 + q], zero beyond the last column and, with lowerB, above the diagonal. */
@@ -91,32 +126,31 @@ public final class DoubleMatMul {
         }
     }
 
-    private static void kernel(double[] a, int aOff, int lda, int rows, double[] b, int kc,
-                               double[] c, int cOff, int ldc, int cols, int diag, double[] ct) {
+    /** C[rows x cols] -= A[6 x kc] B[kc x NR], A packed (element (r, p) at aOff + p * MR + r), B a packed panel. */
+    private static void kernel(double[] a, int aOff, double[] b, int kc,
+                               double[] c, int cOff, int ldc, int rows, int cols, int diag, double[] ct) {
         DoubleVector z = DoubleVector.zero(D);
         DoubleVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
         DoubleVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
         DoubleVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
-        // Rows past the end read the last valid row again; their results are never written.
-        int a0 = aOff, a1 = aOff + Math.min(1, rows - 1) * lda, a2 = aOff + Math.min(2, rows - 1) * lda;
-        int a3 = aOff + Math.min(3, rows - 1) * lda, a4 = aOff + Math.min(4, rows - 1) * lda, a5 = aOff + Math.min(5, rows - 1) * lda;
+        // Rows past the end are packed zeros; their results are never written.
         for (int p = 0; p < kc; p++) {
-            int bo = p * NR;
+            int bo = p * NR, ao = aOff + p * MR;
             DoubleVector b0 = DoubleVector.fromArray(D, b, bo);
             DoubleVector b1 = DoubleVector.fromArray(D, b, bo + L);
             DoubleVector b2 = DoubleVector.fromArray(D, b, bo + 2 * L);
             DoubleVector b3 = DoubleVector.fromArray(D, b, bo + 3 * L);
-            DoubleVector x = DoubleVector.broadcast(D, a[a0 + p]);
+            DoubleVector x = DoubleVector.broadcast(D, a[ao]);
             c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
-            x = DoubleVector.broadcast(D, a[a1 + p]);
+            x = DoubleVector.broadcast(D, a[ao + 1]);
             c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
-            x = DoubleVector.broadcast(D, a[a2 + p]);
+            x = DoubleVector.broadcast(D, a[ao + 2]);
             c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
-            x = DoubleVector.broadcast(D, a[a3 + p]);
+            x = DoubleVector.broadcast(D, a[ao + 3]);
             c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
-            x = DoubleVector.broadcast(D, a[a4 + p]);
+            x = DoubleVector.broadcast(D, a[ao + 4]);
             c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
-            x = DoubleVector.broadcast(D, a[a5 + p]);
+            x = DoubleVector.broadcast(D, a[ao + 5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
         if (rows == MR && cols == NR && diag >= NR - 1) { // a full tile wholly on or below the diagonal
