@@ -49,16 +49,24 @@ public final class DoubleMatMul {
         int tiles = (n + NR - 1) / NR, aPanels = (m + MR - 1) / MR;
         double[] packedA = PACKED_A.get().ensure((long) aPanels * MR * k);
         Parallel.forRange(aPanels, 8, (from, to) -> packRows(a, aOff, lda, m, k, from, to, packedA));
-        // Work per tile is uneven for the triangular cases; a grain of one tile lets the threads balance.
-        Parallel.forRange(tiles, 1, (from, to) -> {
-            double[] panel = new double[KC * NR];
+        // A task takes a group of adjacent tiles and walks their k-blocks in step, so that packing the second tile's
+        // panel reads the same rows of B as the first's, a few hundred bytes further on (the same pages and lines),
+        // instead of rows a Hessian's width apart visited again later. Small groups keep the uneven triangular work
+        // balanced. Each tile still runs its own k-blocks in order: the arithmetic does not depend on the grouping.
+        int group = Math.max(1, Math.min(GROUP, tiles / (4 * Parallel.threads())));
+        Parallel.forRange(tiles, group, (from, to) -> {
+            int g = to - from;
+            double[][] panels = new double[g][KC * NR];
             double[] ct = new double[MR * NR];
-            for (int t = from; t < to; t++) {
-                int j0 = t * NR, cols = Math.min(NR, n - j0);
-                int rowStart = lowerC ? j0 / MR * MR : 0; // a whole row panel: rows above j0 are computed, not written
-                int kStart = lowerB ? Math.min(j0, k) : 0;
-                for (int p0 = kStart; p0 < k; p0 += KC) {
-                    int kc = Math.min(KC, k - p0);
+            int blocks = 0;
+            for (int t = from; t < to; t++) blocks = Math.max(blocks, (k - kStart(t, k, lowerB) + KC - 1) / KC);
+            for (int blk = 0; blk < blocks; blk++) {
+                for (int t = from; t < to; t++) {
+                    int p0 = kStart(t, k, lowerB) + blk * KC;
+                    if (p0 >= k) continue;
+                    int j0 = t * NR, cols = Math.min(NR, n - j0), kc = Math.min(KC, k - p0);
+                    int rowStart = lowerC ? j0 / MR * MR : 0; // a whole row panel: rows above j0 are computed, not written
+                    double[] panel = panels[t - from];
                     if (transB) packTransposed(b, bOff, ldb, j0, cols, p0, kc, panel);
                     else pack(b, bOff, ldb, j0, cols, p0, kc, lowerB, panel);
                     for (int i0 = rowStart; i0 < m; i0 += MR) {
@@ -70,6 +78,14 @@ public final class DoubleMatMul {
                 }
             }
         });
+    }
+
+    /** Tiles a task walks in step (see run). */
+    private static final int GROUP = Integer.getInteger("calq.dgroup", 8);
+
+    /** The first row of B tile t reads: with lowerB its rows above the tile's first column are zero and skipped. */
+    private static int kStart(int t, int k, boolean lowerB) {
+        return lowerB ? Math.min(t * NR, k) : 0;
     }
 
     /** The caller's buffer for packed A, read by the workers: a call returns only when they are done with it. */
