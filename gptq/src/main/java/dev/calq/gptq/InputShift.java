@@ -33,9 +33,7 @@ public final class InputShift {
             }
         float[] result = weight.clone();
         if (!any || shrink == 0) return result;
-        float[] wp = new float[out * in];
-        for (int r = 0; r < out; r++)
-            for (int a = 0; a < in; a++) wp[r * in + a] = weight[r * in + perm[a]];
+        float[] wp = BlockOrder.permuteColumns(weight, out, in, perm);
         float[] c = new float[out * in], cu = new float[out * in];
         MatMul.mul(wp, 0, in, dt, 0, in, c, 0, in, out, in, in, false);           // C = W Delta^T
         MatMul.mulTransposed(c, 0, in, inv.upper(), 0, in, cu, 0, in, out, in, in); // C U^T
