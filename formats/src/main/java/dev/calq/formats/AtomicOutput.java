@@ -46,24 +46,36 @@ public final class AtomicOutput {
     static void removeStaleTemporaries(Path target) {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
-        if (dir == null || abs.getFileName() == null || !Files.isDirectory(dir)) return;
+        if (dir == null || abs.getFileName() == null) return;
         String name = abs.getFileName().toString();
+        removeFilesOfDeadProcesses(dir, file -> {
+            Matcher m = TEMP_NAME.matcher(file);
+            return m.matches() && m.group(1).equals(name) ? parsePid(m.group(2)) : -1;
+        });
+    }
+
+    /**
+     * Deletes the files (or folders) of {@code dir} that belong to a process no longer running: {@code pidOf} gives
+     * the process id in a file's name, or -1 for a file that is not such a leftover. A run killed by SIGKILL cannot
+     * remove its own temporaries; the next run does. Files of this process and of live ones are kept.
+     */
+    public static void removeFilesOfDeadProcesses(Path dir, java.util.function.ToLongFunction<String> pidOf) {
+        if (!Files.isDirectory(dir)) return;
         long self = ProcessHandle.current().pid();
         try (Stream<Path> list = Files.list(dir)) {
             for (Path p : list.toList()) {
-                Matcher m = TEMP_NAME.matcher(p.getFileName().toString());
-                if (!m.matches() || !m.group(1).equals(name)) continue;
-                long pid;
-                try {
-                    pid = Long.parseLong(m.group(2));
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-                if (pid != self && ProcessHandle.of(pid).isEmpty()) discard(p);
+                long pid = pidOf.applyAsLong(p.getFileName().toString());
+                if (pid > 0 && pid != self && ProcessHandle.of(pid).isEmpty()) discard(p);
             }
         } catch (IOException | UncheckedIOException ignored) {
             // Cleaning up after other runs is a courtesy; it must not fail this one.
         }
+    }
+
+    /** A process id written as decimal digits, or -1 when it is not one. */
+    public static long parsePid(String digits) {
+        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(Character::isDigit)) return -1;
+        return Long.parseLong(digits);
     }
 
     /** Marks a folder being written (the temporary) as a calq output, so that a later --overwrite may replace it. */

@@ -40,22 +40,9 @@ public final class HiddenStore implements AutoCloseable {
      * and each is as large as the calibration set's hidden states.
      */
     public static HiddenStore scratch(int samples, long perSample, Path dir, String name) throws IOException {
-        long self = ProcessHandle.current().pid();
-        if (Files.isDirectory(dir)) {
-            try (java.util.stream.Stream<Path> list = Files.list(dir)) {
-                for (Path p : list.toList()) {
-                    String f = p.getFileName().toString();
-                    if (!f.startsWith(name + "-")) continue;
-                    String rest = f.substring(name.length() + 1);
-                    if (rest.isEmpty() || !rest.chars().allMatch(Character::isDigit) || rest.length() > 18) continue;
-                    long pid = Long.parseLong(rest);
-                    if (pid != self && ProcessHandle.of(pid).isEmpty()) Files.deleteIfExists(p);
-                }
-            } catch (IOException | java.io.UncheckedIOException ignored) {
-                // Cleaning up after other runs is a courtesy; it must not fail this one.
-            }
-        }
-        return mapped(samples, perSample, dir.resolve(name + "-" + self));
+        dev.calq.formats.AtomicOutput.removeFilesOfDeadProcesses(dir,
+                file -> file.startsWith(name + "-") ? dev.calq.formats.AtomicOutput.parsePid(file.substring(name.length() + 1)) : -1);
+        return mapped(samples, perSample, dir.resolve(name + "-" + ProcessHandle.current().pid()));
     }
 
     /** A store backed by a new scratch file (deleted on close). */
