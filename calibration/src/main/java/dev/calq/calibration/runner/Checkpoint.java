@@ -42,14 +42,8 @@ final class Checkpoint {
 
     /** {@code fullInto}: the full-precision stream's store (null when the run has none). */
     void restore(HiddenStore into, HiddenStore fullInto, LayerMethod method, int lastLayer) throws IOException {
-        Path hidden = dir.resolve("hidden-" + lastLayer + ".bin");
-        if (!Files.isRegularFile(hidden)) throw CalqException.file(hidden, "missing from the checkpoint");
-        into.loadFrom(hidden);
-        if (fullInto != null) {
-            Path fullHidden = dir.resolve("hidden-fp-" + lastLayer + ".bin");
-            if (!Files.isRegularFile(fullHidden)) throw CalqException.file(fullHidden, "missing from the checkpoint");
-            fullInto.loadFrom(fullHidden);
-        }
+        load(into, "hidden-", lastLayer);
+        if (fullInto != null) load(fullInto, "hidden-fp-", lastLayer);
         for (int l = 0; l <= lastLayer; l++) method.loadLayer(l, dir.resolve("layer-" + l));
     }
 
@@ -73,20 +67,27 @@ final class Checkpoint {
         deleteTree(layerDir);
         Files.move(layerTmp, layerDir, StandardCopyOption.ATOMIC_MOVE);
 
-        if (fullHidden != null) {
-            Path fullTmp = dir.resolve("hidden-fp-" + layer + ".bin.tmp");
-            fullHidden.saveTo(fullTmp);
-            Files.move(fullTmp, dir.resolve("hidden-fp-" + layer + ".bin"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
-        Path hiddenTmp = dir.resolve("hidden-" + layer + ".bin.tmp");
-        hidden.saveTo(hiddenTmp);
-        Files.move(hiddenTmp, dir.resolve("hidden-" + layer + ".bin"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (fullHidden != null) store(fullHidden, "hidden-fp-", layer);
+        store(hidden, "hidden-", layer);
 
         Path stateTmp = dir.resolve("state.tmp");
         Files.writeString(stateTmp, layer + "\n" + runKey, StandardCharsets.UTF_8);
         Files.move(stateTmp, dir.resolve("state"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(dir.resolve("hidden-" + (layer - 1) + ".bin"));
         Files.deleteIfExists(dir.resolve("hidden-fp-" + (layer - 1) + ".bin"));
+    }
+
+    /** Writes {@code hidden} as PREFIX-LAYER.bin, complete under a temporary name before the rename. */
+    private void store(HiddenStore hidden, String prefix, int layer) throws IOException {
+        Path tmp = dir.resolve(prefix + layer + ".bin.tmp");
+        hidden.saveTo(tmp);
+        Files.move(tmp, dir.resolve(prefix + layer + ".bin"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void load(HiddenStore into, String prefix, int layer) throws IOException {
+        Path file = dir.resolve(prefix + layer + ".bin");
+        if (!Files.isRegularFile(file)) throw CalqException.file(file, "missing from the checkpoint");
+        into.loadFrom(file);
     }
 
     private static void deleteTree(Path p) throws IOException {
