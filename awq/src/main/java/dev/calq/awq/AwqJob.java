@@ -21,10 +21,8 @@ import dev.calq.formats.tensor.OverlayTensorSource;
 import dev.calq.formats.tensor.Tensor;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * {@code calq quantize --method awq}: search, fold and clip per layer through the runner, then RTN of the scaled
@@ -89,9 +87,8 @@ public final class AwqJob {
                     scaled.replace(Tensor.ofFloats(e.getKey(), e.getValue(), shape));
                 }
                 for (Tensor t : awq.scaledTensors().values()) scaled.replace(t);
-                Map<String, float[]> scales = new LinkedHashMap<>();
-                for (var e : awq.inputScales().entrySet()) scales.put(LlamaTensorNames.toGguf(e.getKey()), e.getValue());
-                gguf = GgufJob.writeAll(loaded.ggufSource(scaled), ggufOut, im.withInputScales(scales), pass.replace());
+                gguf = GgufJob.writeAll(loaded.ggufSource(scaled), ggufOut, im.withInputScales(LlamaTensorNames.toGgufKeys(awq.inputScales())),
+                        pass.replace());
             }
         }
         pass.deleteCheckpoints();

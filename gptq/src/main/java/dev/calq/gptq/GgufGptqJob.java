@@ -140,7 +140,7 @@ public final class GgufGptqJob {
             // AWQ-scaled: the norms, biases and unencoded projections come from the scaled model, still open
             GgufConverter.Source scaled = scaling != null ? scaledSource(loaded, runnerModel, scaling, method.encoded().keySet()) : null;
             r = scaled == null ? null : GgufConverter.convert(scaled, pass.output(), GgufConverter.mixChooser(scaled, mix, overrides, true),
-                    im.withInputScales(ggufNames(scaling.inputScales())), pass.replace(), encoded);
+                    im.withInputScales(LlamaTensorNames.toGgufKeys(scaling.inputScales())), pass.replace(), encoded);
         }
         if (r == null) r = GgufConverter.convert(pass.model(), pass.output(), GgufConverter.mixChooser(pass.model(), mix, overrides, true), im,
                 pass.replace(), encoded);
@@ -195,11 +195,5 @@ public final class GgufGptqJob {
                     over.replace(Tensor.ofFloats(name, model.weight(l, p), model.outFeatures(p), model.inFeatures(p)));
             }
         return loaded.ggufSource(over);
-    }
-
-    private static Map<String, float[]> ggufNames(Map<String, float[]> byHfName) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        for (var e : byHfName.entrySet()) out.put(LlamaTensorNames.toGguf(e.getKey()), e.getValue());
-        return out;
     }
 }

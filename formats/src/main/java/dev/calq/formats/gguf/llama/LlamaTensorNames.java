@@ -33,6 +33,13 @@ public final class LlamaTensorNames {
         return role.perLayer() ? "blk." + layer + "." + base : base;
     }
 
+    /** The same entries keyed by GGUF names instead of Hugging Face ones, in the same order. */
+    public static <V> java.util.Map<String, V> toGgufKeys(java.util.Map<String, V> byHfName) {
+        java.util.Map<String, V> out = new java.util.LinkedHashMap<>();
+        for (var e : byHfName.entrySet()) out.put(toGguf(e.getKey()), e.getValue());
+        return out;
+    }
+
     /** The GGUF name of a Hugging Face tensor name. */
     public static String toGguf(String hf) {
         ModelLayout.WeightRef ref = ModelLayout.parse(hf)
