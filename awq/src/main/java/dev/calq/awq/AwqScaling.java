@@ -8,11 +8,10 @@ import dev.calq.calibration.model.Projection;
 import dev.calq.calibration.quant.GridConfig;
 import dev.calq.calibration.runner.ScalingMethod;
 import dev.calq.formats.model.ModelConfig;
+import dev.calq.formats.safetensors.SafetensorsFile;
+import dev.calq.formats.safetensors.SafetensorsWriter;
 import dev.calq.formats.tensor.Tensor;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,7 +29,7 @@ import java.util.Set;
  * {@code searchGrid} (the checkpoint's grid; for GGUF the --bits/--group-size grid), a proxy for what GPTQ then does.
  */
 public final class AwqScaling implements ScalingMethod {
-    private static final String FILE = "awq-scaling.bin", SCALES = "scales:", FOLD = "fold:";
+    private static final String FILE = "awq-scaling.safetensors", SCALES = "scales:", FOLD = "fold:";
 
     private final LlamaModel model, quantized;
     private final AwqMethod method;
@@ -108,13 +107,9 @@ public final class AwqScaling implements ScalingMethod {
                     mine.put(FOLD + c.group().name() + ".source", c.sourceScales());
                     mine.put(FOLD + c.group().name() + ".input", c.inputScales());
                 }
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve(FILE))))) {
-            out.writeInt(mine.size());
-            for (var e : mine.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeInt(e.getValue().length);
-                for (float v : e.getValue()) out.writeFloat(v);
-            }
+        try (SafetensorsWriter w = SafetensorsWriter.file(dir.resolve(FILE), Map.of())) {
+            for (var e : mine.entrySet()) w.add(Tensor.ofFloats(e.getKey(), e.getValue(), e.getValue().length));
+            w.finish();
         }
     }
 
@@ -128,14 +123,8 @@ public final class AwqScaling implements ScalingMethod {
     public void loadLayer(int layer, Path dir) throws IOException {
         Path file = dir.resolve(FILE);
         Map<String, float[]> saved = new LinkedHashMap<>();
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                String name = in.readUTF();
-                float[] v = new float[in.readInt()];
-                for (int j = 0; j < v.length; j++) v[j] = in.readFloat();
-                saved.put(name, v);
-            }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (String name : f.names()) saved.put(name, f.get(name).toFloatArray());
         }
         DecoderLayerBlock block = new DecoderLayerBlock(model.layer(layer), model.config());
         for (ScalingGroup g : ScalingGroup.values()) {
