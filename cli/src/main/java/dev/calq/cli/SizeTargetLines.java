@@ -18,8 +18,7 @@ final class SizeTargetLines {
         TargetMix.print(out, c.sensitivity().table(), c.choice());
         if (c.report() != null) log.println(SensitivityReport.writtenLine(c.report()));
         if (c.typesFile() == null) {
-            long bytes = c.choice().plan().fileBytes();
-            out.printf(Locale.ROOT, "dry run: %s would be %d bytes (%.2f MiB); nothing written%n", output, bytes, bytes / 1048576.0);
+            GgufReport.printDryRunSize(out, output, c.choice().plan().fileBytes());
         } else {
             out.println("saved the chosen types to " + c.typesFile() + " (replay: --tensor-type-file " + c.typesFile() + ")");
         }

@@ -13,6 +13,11 @@ public final class GgufReport {
         else printPlan(out, o.plan());
     }
 
+    /** The dry run's closing line: the size the file would have. */
+    public static void printDryRunSize(PrintWriter out, java.nio.file.Path output, long bytes) {
+        out.printf(java.util.Locale.ROOT, "dry run: %s would be %d bytes (%.2f MiB); nothing written%n", output, bytes, bytes / 1048576.0);
+    }
+
     /** Prints llama-quantize's --dry-run view: tensor -> type, bits per weight and size, then the totals. */
     public static void printPlan(PrintWriter out, GgufJob.Plan p) {
         GgufConverter.Result plan = p.plan();
@@ -22,7 +27,7 @@ public final class GgufReport {
                     t.bytes() / 1048576.0);
         }
         printSummary(out, plan);
-        out.printf("dry run: %s would be %d bytes (%.2f MiB); nothing written%n", p.output(), plan.fileBytes(), plan.fileBytes() / 1048576.0);
+        printDryRunSize(out, p.output(), plan.fileBytes());
         GgufConverter.ConvertedTensor needs = p.needsImatrix();
         if (needs != null)
             out.printf("warning: writing it needs an importance matrix (%s is %s): pass --imatrix FILE or --calibration SRC%n",
