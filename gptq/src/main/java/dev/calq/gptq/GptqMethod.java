@@ -122,7 +122,8 @@ public final class GptqMethod implements LayerMethod {
     /**
      * The peak the method adds to a layer's pass (scripts/heap.sh computes the same from config.json): the Hessian
      * accumulators (one site at a time in true-sequential mode, all of the layer's otherwise), the solver at the
-     * widest site (the Hessian kept for the error report, then the damped factor and U: 20 n^2 bytes; RTN keeps the
+     * widest site (the Hessian kept for the error report, then the damped factor and U, or, while the triangular
+     * inverse runs, the factor and the inverse's strips, half of n^2 doubles: 20 n^2 bytes and a few rows; RTN keeps the
      * Hessian and the accumulator's copy, 16 n^2), five float32 copies of the largest projection while it is
      * quantized (the current weight, the working copy, the dequantized result, the model's copy, RTN's for
      * --compare-rtn), and every layer's packed results until the checkpoint is written.

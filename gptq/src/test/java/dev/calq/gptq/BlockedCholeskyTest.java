@@ -112,6 +112,50 @@ class BlockedCholeskyTest {
         }
     }
 
+    @Test
+    void theInverseIsBitForBitTheOneBlockRowAtATimeAlgorithmOnRowMajorArrays() {
+        // The oracle: the plain formulation, each block row's two products on row-major arrays, in place.
+        Random rnd = new Random(11);
+        for (int n : new int[] {1, 31, 200, 333, 600}) {
+            double[] l = new double[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < i; j++) l[i * n + j] = rnd.nextGaussian() * 0.3 / Math.sqrt(1 + i);
+                l[i * n + i] = 1 + rnd.nextDouble();
+            }
+            for (int nb : new int[] {16, 128}) {
+                double[] ref = l.clone();
+                plainBlockRowInverse(ref, n, nb);
+                for (int rows : new int[] {1, 2, 3}) {
+                    double[] x = l.clone();
+                    TriangularInverse.invertLowerInPlace(x, n, nb, rows);
+                    assertArrayEquals(ref, x, "n " + n + " nb " + nb + " block rows a pass " + rows);
+                }
+            }
+        }
+    }
+
+    private static void plainBlockRowInverse(double[] a, int n, int nb) {
+        double[] t = new double[nb * n];
+        for (int i0 = 0; i0 < n; i0 += nb) {
+            int ib = Math.min(nb, n - i0);
+            double[] xii = new double[ib * ib];
+            for (int i = 0; i < ib; i++) System.arraycopy(a, (i0 + i) * n + i0, xii, i * ib, i + 1);
+            org.ejml.dense.row.decomposition.TriangularSolver_DDRM.invertLower(xii, ib);
+            if (i0 > 0) {
+                java.util.Arrays.fill(t, 0);
+                dev.calq.calibration.kernels.DoubleMatMul.subtractNN(a, i0 * n, n, a, 0, n, t, 0, i0, ib, i0, i0, true);
+                double[] negXii = new double[ib * ib];
+                for (int i = 0; i < ib * ib; i++) negXii[i] = -xii[i];
+                for (int i = 0; i < ib; i++) java.util.Arrays.fill(a, (i0 + i) * n, (i0 + i) * n + i0, 0);
+                dev.calq.calibration.kernels.DoubleMatMul.subtractNN(negXii, 0, ib, t, 0, i0, a, i0 * n, n, ib, i0, ib, false);
+            }
+            for (int i = 0; i < ib; i++) {
+                System.arraycopy(xii, i * ib, a, (i0 + i) * n + i0, i + 1);
+                java.util.Arrays.fill(a, (i0 + i) * n + i0 + i + 1, (i0 + i + 1) * n, 0);
+            }
+        }
+    }
+
     /** The factor's bits as text, of one fixed matrix: wide enough that the panel solve's vector loop runs. */
     static String factorBits() {
         int n = 300;

@@ -11,9 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>A is first packed six rows interleaved, one contiguous stream per six rows (its rows lie a Hessian's width apart,
  * a power of two whose lines compete for the same cache sets when read in place). Columns of C are then split into
- * tiles of four vectors (NR = 32 doubles with AVX-512) run in parallel; for each tile the matching part of B is
- * packed, KC rows of the inner dimension at a time, into a contiguous panel that stays in L1, and a 6 x 4-vector
- * register tile of C accumulates 24 FMAs per step (broadcasting one element of each of six rows of A).
+ * tiles of four vectors (NR = 32 doubles with AVX-512), groups of adjacent tiles run in parallel; for each tile the
+ * matching part of B is packed, KC rows of the inner dimension at a time, into a contiguous panel (or read in place
+ * from {@link LowerStrips}, which stores a matrix in that layout), and a 6 x 4-vector register tile of C accumulates
+ * 24 FMAs per step (broadcasting one element of each of six rows of A). The sum over a KC block is subtracted from C
+ * before the next block's starts, so the result depends only on KC, not on the grouping or the loop order.
  */
 public final class DoubleMatMul {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -30,7 +32,22 @@ public final class DoubleMatMul {
      */
     public static void subtractNN(double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                                   double[] c, int cOff, int ldc, int m, int n, int k, boolean lowerB) {
-        run(false, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, m, n, k, lowerB, false);
+        run(false, a, aOff, lda, b, bOff, ldb, null, 0, false, c, cOff, ldc, m, n, k, lowerB, false);
+    }
+
+    /**
+     * C[m x n] -= A[m x k] B[k x n], B the leading k x n part of a lower-triangular matrix stored in strips, which
+     * the kernel reads in place; bit for bit {@link #subtractNN} with {@code lowerB} on the same matrix row-major.
+     *
+     * <p>The product can be split in two at row {@code split} of B: with {@code early}, only the k-blocks that end by
+     * {@code split} are applied (they read only rows of B above it); without, only the others. The two calls, early
+     * first, give C bit for bit what one call gives ({@code split} 0 and not early: every block), so a caller can
+     * start a product before the rest of B exists, and share that start's pass over B with other rows of A.
+     */
+    public static void subtractNN(double[] a, int aOff, int lda, LowerStrips b, double[] c, int cOff, int ldc,
+                                  int m, int n, int k, int split, boolean early) {
+        if (k > b.size() || n > b.size()) throw new IllegalArgumentException("a " + k + " x " + n + " part of a " + b.size() + " x " + b.size() + " matrix");
+        run(false, a, aOff, lda, null, 0, 0, b, split, early, c, cOff, ldc, m, n, k, true, false);
     }
 
     /**
@@ -39,49 +56,83 @@ public final class DoubleMatMul {
      */
     public static void subtractNT(double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                                   double[] c, int cOff, int ldc, int m, int n, int k, boolean lowerC) {
-        run(true, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, m, n, k, false, lowerC);
+        run(true, a, aOff, lda, b, bOff, ldb, null, 0, false, c, cOff, ldc, m, n, k, false, lowerC);
     }
 
     private static void run(boolean transB, double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
-                            double[] c, int cOff, int ldc, int m, int n, int k, boolean lowerB, boolean lowerC) {
+                            LowerStrips strips, int split, boolean early, double[] c, int cOff, int ldc, int m, int n, int k, boolean lowerB, boolean lowerC) {
         if (m <= 0 || n <= 0 || k <= 0) return;
         if (lowerC && m != n) throw new IllegalArgumentException("a lower-triangular update needs a square C, got " + m + " x " + n);
         int tiles = (n + NR - 1) / NR, aPanels = (m + MR - 1) / MR;
         double[] packedA = PACKED_A.get().ensure((long) aPanels * MR * k);
         Parallel.forRange(aPanels, 8, (from, to) -> packRows(a, aOff, lda, m, k, from, to, packedA));
-        // A task takes a group of adjacent tiles and walks their k-blocks in step, so that packing the second tile's
-        // panel reads the same rows of B as the first's, a few hundred bytes further on (the same pages and lines),
-        // instead of rows a Hessian's width apart visited again later. Small groups keep the uneven triangular work
-        // balanced. Each tile still runs its own k-blocks in order: the arithmetic does not depend on the grouping.
+        // A task takes a group of adjacent tiles and walks down C a row panel at a time across all of them, so that
+        // C is read in runs of whole lines (its rows lie a Hessian's width apart: a tile's 256 bytes a row, alone,
+        // would cost a page and a prefetch stream per row), and packing the group's panels reads adjacent parts of
+        // the same rows of B. As many k-blocks as fit in L2 are packed at once and applied to a C tile back to back
+        // while it is in L1. Small groups keep the uneven triangular work balanced. Each tile of C still takes its
+        // k-blocks in order: the arithmetic depends on neither the grouping nor the loop order.
         int group = Math.max(1, Math.min(GROUP, tiles / (4 * Parallel.threads())));
         Parallel.forRange(tiles, group, (from, to) -> {
             int g = to - from;
-            double[][] panels = new double[g][KC * NR];
-            double[] ct = new double[MR * NR];
             int blocks = 0;
             for (int t = from; t < to; t++) blocks = Math.max(blocks, (k - kStart(t, k, lowerB) + KC - 1) / KC);
-            for (int blk = 0; blk < blocks; blk++) {
-                for (int t = from; t < to; t++) {
-                    int p0 = kStart(t, k, lowerB) + blk * KC;
-                    if (p0 >= k) continue;
-                    int j0 = t * NR, cols = Math.min(NR, n - j0), kc = Math.min(KC, k - p0);
-                    int rowStart = lowerC ? j0 / MR * MR : 0; // a whole row panel: rows above j0 are computed, not written
-                    double[] panel = panels[t - from];
-                    if (transB) packTransposed(b, bOff, ldb, j0, cols, p0, kc, panel);
-                    else pack(b, bOff, ldb, j0, cols, p0, kc, lowerB, panel);
-                    for (int i0 = rowStart; i0 < m; i0 += MR) {
-                        int rows = Math.min(MR, m - i0);
+            int[] skip = new int[g], stop = new int[g]; // per tile, blocks [skip, stop) are applied
+            for (int t = from; t < to; t++) {
+                int total = (k - kStart(t, k, lowerB) + KC - 1) / KC;
+                int before = Math.min(total, Math.max(0, (split - kStart(t, k, lowerB)) / KC));
+                skip[t - from] = early ? 0 : before;
+                stop[t - from] = early ? before : total;
+            }
+            int batch = (int) Math.max(1, Math.min(blocks, PANEL_BUDGET / ((long) g * KC * NR)));
+            double[][][] panels = new double[strips != null ? 0 : batch][g][KC * NR];
+            double[] ct = new double[MR * NR];
+            for (int blk0 = 0; blk0 < blocks; blk0 += batch) {
+                int blk1 = Math.min(blocks, blk0 + batch), firstRow = m;
+                for (int blk = blk0; blk < blk1; blk++) {
+                    for (int t = from; t < to; t++) {
+                        int p0 = kStart(t, k, lowerB) + blk * KC;
+                        if (blk < skip[t - from] || blk >= stop[t - from]) continue;
+                        int j0 = t * NR, cols = Math.min(NR, n - j0), depth = Math.min(KC, k - p0);
+                        firstRow = Math.min(firstRow, rowStart(j0, lowerC));
+                        if (strips != null) continue;
+                        double[] panel = panels[blk - blk0][t - from];
+                        if (transB) packTransposed(b, bOff, ldb, j0, cols, p0, depth, panel);
+                        else pack(b, bOff, ldb, j0, cols, p0, depth, lowerB, panel);
+                    }
+                }
+                for (int i0 = firstRow; i0 < m; i0 += MR) {
+                    int rows = Math.min(MR, m - i0);
+                    for (int t = from; t < to; t++) {
+                        int j0 = t * NR, cols = Math.min(NR, n - j0);
+                        if (i0 < rowStart(j0, lowerC)) continue;
                         // Column q of the tile may be written in row r when r + diag >= q (only with lowerC).
                         int diag = lowerC ? i0 - j0 : Integer.MAX_VALUE / 2;
-                        kernel(packedA, i0 * k + p0 * MR, panel, kc, c, cOff + i0 * ldc + j0, ldc, rows, cols, diag, ct);
+                        for (int blk = Math.max(blk0, skip[t - from]); blk < Math.min(blk1, stop[t - from]); blk++) {
+                            int p0 = kStart(t, k, lowerB) + blk * KC, depth = Math.min(KC, k - p0);
+                            if (strips != null)
+                                kernel(packedA, i0 * k + p0 * MR, strips.data, strips.rowOffset(t, p0), depth,
+                                        c, cOff + i0 * ldc + j0, ldc, rows, cols, diag, ct);
+                            else
+                                kernel(packedA, i0 * k + p0 * MR, panels[blk - blk0][t - from], 0, depth,
+                                        c, cOff + i0 * ldc + j0, ldc, rows, cols, diag, ct);
+                        }
                     }
                 }
             }
         });
     }
 
+    /** With lowerC, a tile's first row panel: the one holding its diagonal (rows above j0 are computed, not written). */
+    private static int rowStart(int j0, boolean lowerC) {
+        return lowerC ? j0 / MR * MR : 0;
+    }
+
     /** Tiles a task walks in step (see run). */
     private static final int GROUP = Integer.getInteger("calq.dgroup", 8);
+
+    /** Doubles of packed B panels a task keeps at once: 1 MiB, about half an L2. */
+    private static final long PANEL_BUDGET = Long.getLong("calq.dpanels", 1L << 17);
 
     /** The first row of B tile t reads: with lowerB its rows above the tile's first column are zero and skipped. */
     private static int kStart(int t, int k, boolean lowerB) {
@@ -143,7 +194,7 @@ public final class DoubleMatMul {
     }
 
     /** C[rows x cols] -= A[6 x kc] B[kc x NR], A packed (element (r, p) at aOff + p * MR + r), B a packed panel. */
-    private static void kernel(double[] a, int aOff, double[] b, int kc,
+    private static void kernel(double[] a, int aOff, double[] b, int bOff, int kc,
                                double[] c, int cOff, int ldc, int rows, int cols, int diag, double[] ct) {
         DoubleVector z = DoubleVector.zero(D);
         DoubleVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
@@ -151,7 +202,7 @@ public final class DoubleMatMul {
         DoubleVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
         // Rows past the end are packed zeros; their results are never written.
         for (int p = 0; p < kc; p++) {
-            int bo = p * NR, ao = aOff + p * MR;
+            int bo = bOff + p * NR, ao = aOff + p * MR;
             DoubleVector b0 = DoubleVector.fromArray(D, b, bo);
             DoubleVector b1 = DoubleVector.fromArray(D, b, bo + L);
             DoubleVector b2 = DoubleVector.fromArray(D, b, bo + 2 * L);

@@ -58,6 +58,58 @@ class DoubleMatMulTest {
         }
     }
 
+    /** A random lower-triangular matrix [size x size], row-major, and the same in strips. */
+    private static double[] randomLower(Random rnd, int size, LowerStrips strips) {
+        double[] x = new double[size * size];
+        for (int i = 0; i < size; i++) {
+            for (int j = 0; j <= i; j++) x[i * size + j] = rnd.nextGaussian();
+            strips.setRow(i, 0, i + 1, x, i * size);
+        }
+        return x;
+    }
+
+    @Test
+    void theStripsProductIsBitForBitTheRowMajorLowerProductWholeOrSplit() {
+        Random rnd = new Random(3);
+        // k past two inner blocks (192), n and m not multiples of the tile (32 x 6); B a leading part of a larger matrix.
+        int size = 450;
+        LowerStrips strips = new LowerStrips(size);
+        double[] x = randomLower(rnd, size, strips);
+        int[][] shapes = {{1, 1, 1}, {7, 40, 40}, {13, 100, 390}, {128, 300, 420}, {20, 450, 450}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2], lda = k + 3, ldc = n + 1;
+            double[] a = random(rnd, m * lda), c = random(rnd, m * ldc);
+            double[] ref = c.clone();
+            DoubleMatMul.subtractNN(a, 0, lda, x, 0, size, ref, 0, ldc, m, n, k, true);
+            double[] whole = c.clone();
+            DoubleMatMul.subtractNN(a, 0, lda, strips, whole, 0, ldc, m, n, k, 0, false);
+            assertArrayEquals(ref, whole, m + "x" + n + "x" + k);
+            for (int split : new int[] {1, 191, 192, 250, k}) {
+                double[] parts = c.clone();
+                DoubleMatMul.subtractNN(a, 0, lda, strips, parts, 0, ldc, m, n, k, split, true);
+                DoubleMatMul.subtractNN(a, 0, lda, strips, parts, 0, ldc, m, n, k, split, false);
+                assertArrayEquals(ref, parts, m + "x" + n + "x" + k + " split at " + split);
+            }
+        }
+    }
+
+    @Test
+    void theEarlyPartReadsNoRowOfBAtOrBelowTheSplit() {
+        Random rnd = new Random(4);
+        int size = 500, m = 9, k = 480, split = 400;
+        LowerStrips strips = new LowerStrips(size), poisoned = new LowerStrips(size);
+        double[] x = randomLower(rnd, size, strips);
+        for (int i = 0; i < size; i++) {
+            double[] row = java.util.Arrays.copyOfRange(x, i * size, i * size + i + 1);
+            if (i >= split) java.util.Arrays.fill(row, Double.NaN);
+            poisoned.setRow(i, 0, i + 1, row, 0);
+        }
+        double[] a = random(rnd, m * k), c = random(rnd, m * size), d = c.clone();
+        DoubleMatMul.subtractNN(a, 0, k, strips, c, 0, size, m, size, k, split, true);
+        DoubleMatMul.subtractNN(a, 0, k, poisoned, d, 0, size, m, size, k, split, true);
+        assertArrayEquals(c, d);
+    }
+
     @Test
     void aLowerUpdateOfANonSquareBlockIsRefused() {
         assertThrows(IllegalArgumentException.class,
