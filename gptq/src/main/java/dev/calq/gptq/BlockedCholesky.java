@@ -37,7 +37,9 @@ final class BlockedCholesky {
             // L21 = A21 L11^-T: each row x solves x L11^T = a, forward over the block's columns.
             int panel = k1 * n + k0;
             Parallel.forRange(below, 16, (from, to) -> {
-                for (int r = from; r < to; r++) solveRow(a, panel + r * n, l11, kb);
+                int r = from;
+                for (; r + 4 <= to; r += 4) solveFourRows(a, panel + r * n, n, l11, kb);
+                for (; r < to; r++) solveRow(a, panel + r * n, l11, kb);
             });
             DoubleMatMul.subtractNT(a, k1 * n + k0, n, a, k1 * n + k0, n, a, k1 * n + k1, n, below, below, kb, true);
         }
@@ -67,7 +69,39 @@ final class BlockedCholesky {
         return l;
     }
 
-    private static void solveRow(double[] a, int off, double[] l11, int kb) {
+    /**
+     * {@link #solveRow} on four rows {@code stride} apart, interleaved: the same arithmetic for each row, but four
+     * independent chains of dependent FMAs, sums and divisions in flight instead of one.
+     */
+    static void solveFourRows(double[] a, int off, int stride, double[] l11, int kb) {
+        int lanes = D.length(), o0 = off, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
+        for (int j = 0; j < kb; j++) {
+            int lj = j * kb, p = 0;
+            DoubleVector acc0 = DoubleVector.zero(D), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (; p + lanes <= j; p += lanes) {
+                DoubleVector l = DoubleVector.fromArray(D, l11, lj + p);
+                acc0 = DoubleVector.fromArray(D, a, o0 + p).fma(l, acc0);
+                acc1 = DoubleVector.fromArray(D, a, o1 + p).fma(l, acc1);
+                acc2 = DoubleVector.fromArray(D, a, o2 + p).fma(l, acc2);
+                acc3 = DoubleVector.fromArray(D, a, o3 + p).fma(l, acc3);
+            }
+            double s0 = VectorMath.sum(acc0), s1 = VectorMath.sum(acc1), s2 = VectorMath.sum(acc2), s3 = VectorMath.sum(acc3);
+            for (; p < j; p++) {
+                double l = l11[lj + p];
+                s0 = Math.fma(a[o0 + p], l, s0);
+                s1 = Math.fma(a[o1 + p], l, s1);
+                s2 = Math.fma(a[o2 + p], l, s2);
+                s3 = Math.fma(a[o3 + p], l, s3);
+            }
+            double d = l11[lj + j];
+            a[o0 + j] = (a[o0 + j] - s0) / d;
+            a[o1 + j] = (a[o1 + j] - s1) / d;
+            a[o2 + j] = (a[o2 + j] - s2) / d;
+            a[o3 + j] = (a[o3 + j] - s3) / d;
+        }
+    }
+
+    static void solveRow(double[] a, int off, double[] l11, int kb) {
         int lanes = D.length();
         for (int j = 0; j < kb; j++) {
             int lj = j * kb, p = 0;

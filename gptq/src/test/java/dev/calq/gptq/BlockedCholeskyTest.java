@@ -156,6 +156,25 @@ class BlockedCholeskyTest {
         }
     }
 
+    @Test
+    void fourRowsSolvedTogetherGetTheBitsOfEachSolvedAlone() {
+        Random rnd = new Random(12);
+        for (int kb : new int[] {1, 7, 8, 9, 30, 128}) {
+            double[] l11 = new double[kb * kb];
+            for (int i = 0; i < kb; i++) {
+                for (int j = 0; j < i; j++) l11[i * kb + j] = rnd.nextGaussian();
+                l11[i * kb + i] = 1 + rnd.nextDouble();
+            }
+            int stride = kb + 5;
+            double[] rows = new double[4 * stride];
+            for (int i = 0; i < rows.length; i++) rows[i] = rnd.nextGaussian();
+            double[] alone = rows.clone();
+            for (int r = 0; r < 4; r++) BlockedCholesky.solveRow(alone, r * stride, l11, kb);
+            BlockedCholesky.solveFourRows(rows, 0, stride, l11, kb);
+            assertArrayEquals(alone, rows, "kb " + kb);
+        }
+    }
+
     /** The factor's bits as text, of one fixed matrix: wide enough that the panel solve's vector loop runs. */
     static String factorBits() {
         int n = 300;
