@@ -1,8 +1,11 @@
 package dev.calq.gptq;
 
 import dev.calq.formats.CalqException;
+import dev.calq.formats.Parallel;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What GPTQ needs from a Hessian, computed once per input site and shared by the projections reading it:
@@ -29,10 +32,9 @@ public record InverseHessian(int n, int[] perm, boolean[] dead, float[] upper, d
     /** Prepares {@code h} ([n x n], full symmetric, not modified); {@code name} labels messages. */
     public static InverseHessian prepare(String name, double[] h, int n, GptqConfig cfg) {
         if (h.length != (long) n * n) throw new IllegalArgumentException(name + ": Hessian has " + h.length + " entries, expected " + n + "^2");
-        for (int i = 0; i < h.length; i++) {
-            if (!Double.isFinite(h[i]))
-                throw new CalqException(name + ": the Hessian has a non-finite entry at (" + i / n + ", " + i % n + "); the calibration activations overflowed");
-        }
+        int bad = firstNonFinite(h, n);
+        if (bad >= 0)
+            throw new CalqException(name + ": the Hessian has a non-finite entry at (" + bad / n + ", " + bad % n + "); the calibration activations overflowed");
         boolean[] dead = new boolean[n];
         double[] diag = new double[n];
         for (int i = 0; i < n; i++) {
@@ -74,22 +76,44 @@ public record InverseHessian(int n, int[] perm, boolean[] dead, float[] upper, d
     private static float[] factor(double[] h, int n, int[] perm, double[] diag, double damp) {
         // Reversed, permuted and damped copy: R[a][b] = H[perm[n-1-a]][perm[n-1-b]].
         double[] rd = new double[n * n];
-        for (int a = 0; a < n; a++) {
-            int pa = perm[n - 1 - a];
-            for (int b = 0; b <= a; b++) rd[a * n + b] = h[pa * n + perm[n - 1 - b]]; // the lower triangle is all that is read
-            rd[a * n + a] = diag[pa] + damp;
-        }
+        Parallel.forRange(n, ROWS, (from, to) -> {
+            for (int a = from; a < to; a++) {
+                int pa = perm[n - 1 - a];
+                for (int b = 0; b <= a; b++) rd[a * n + b] = h[pa * n + perm[n - 1 - b]]; // the lower triangle is all that is read
+                rd[a * n + a] = diag[pa] + damp;
+            }
+        });
         if (!BlockedCholesky.factorLower(rd, n)) return null;
         TriangularInverse.invertLowerInPlace(rd, n, BlockedCholesky.BLOCK);
         double[] ld = rd;
         float[] u = new float[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = i; j < n; j++) {
-                double v = ld[(n - 1 - i) * n + (n - 1 - j)];
-                if (!Double.isFinite(v)) return null;
-                u[i * n + j] = (float) v;
+        AtomicBoolean finite = new AtomicBoolean(true);
+        Parallel.forRange(n, ROWS, (from, to) -> {
+            for (int i = from; i < to && finite.get(); i++) {
+                for (int j = i; j < n; j++) {
+                    double v = ld[(n - 1 - i) * n + (n - 1 - j)];
+                    if (!Double.isFinite(v)) finite.set(false);
+                    u[i * n + j] = (float) v;
+                }
             }
-        }
-        return u;
+        });
+        return finite.get() ? u : null;
+    }
+
+    /** Rows a task of the copies above takes. */
+    private static final int ROWS = 64;
+
+    /** The flat index of the first non-finite entry of {@code h}, or -1; rows are scanned in parallel. */
+    private static int firstNonFinite(double[] h, int n) {
+        AtomicInteger first = new AtomicInteger(Integer.MAX_VALUE);
+        Parallel.forRange(n, ROWS, (from, to) -> {
+            for (int i = from * n; i < to * n; i++) {
+                if (!Double.isFinite(h[i])) {
+                    first.accumulateAndGet(i, Math::min);
+                    return;
+                }
+            }
+        });
+        return first.get() == Integer.MAX_VALUE ? -1 : first.get();
     }
 }

@@ -234,6 +234,14 @@ class GptqQuantizerTest {
         double[] hn = TestData.identity(3);
         hn[4] = Double.NaN;
         assertThrows(CalqException.class, () -> InverseHessian.prepare("h", hn, 3, GptqConfig.defaults()));
+        // The scan runs over rows in parallel; the message still names the first bad entry in row-major order.
+        int wide = 300;
+        double[] hw = TestData.identity(wide);
+        hw[250 * wide + 3] = Double.POSITIVE_INFINITY;
+        hw[100 * wide + 7] = Double.NaN;
+        hw[100 * wide + 9] = Double.NaN;
+        e = assertThrows(CalqException.class, () -> InverseHessian.prepare("h", hw, wide, GptqConfig.defaults()));
+        assertTrue(e.getMessage().contains("non-finite entry at (100, 7)"), e.getMessage());
         e = assertThrows(CalqException.class, () -> new HessianObserver().hessian(0, InputSite.MLP_OUT));
         assertTrue(e.getMessage().contains("no calibration input"), e.getMessage());
     }
