@@ -76,13 +76,13 @@ public final class DoubleMatMul {
         Parallel.forRange(tiles, group, (from, to) -> {
             int g = to - from;
             int blocks = 0;
-            for (int t = from; t < to; t++) blocks = Math.max(blocks, (k - kStart(t, k, lowerB) + KC - 1) / KC);
-            int[] skip = new int[g], stop = new int[g]; // per tile, blocks [skip, stop) are applied
+            int[] skip = new int[g], stop = new int[g]; // per tile, its k-blocks [skip, stop) are applied
             for (int t = from; t < to; t++) {
                 int total = (k - kStart(t, k, lowerB) + KC - 1) / KC;
                 int before = Math.min(total, Math.max(0, (split - kStart(t, k, lowerB)) / KC));
                 skip[t - from] = early ? 0 : before;
                 stop[t - from] = early ? before : total;
+                blocks = Math.max(blocks, stop[t - from]);
             }
             int batch = (int) Math.max(1, Math.min(blocks, PANEL_BUDGET / ((long) g * KC * NR)));
             double[][][] panels = new double[strips != null ? 0 : batch][g][KC * NR];
@@ -91,11 +91,11 @@ public final class DoubleMatMul {
                 int blk1 = Math.min(blocks, blk0 + batch), firstRow = m;
                 for (int blk = blk0; blk < blk1; blk++) {
                     for (int t = from; t < to; t++) {
-                        int p0 = kStart(t, k, lowerB) + blk * KC;
                         if (blk < skip[t - from] || blk >= stop[t - from]) continue;
-                        int j0 = t * NR, cols = Math.min(NR, n - j0), depth = Math.min(KC, k - p0);
+                        int j0 = t * NR;
                         firstRow = Math.min(firstRow, rowStart(j0, lowerC));
-                        if (strips != null) continue;
+                        if (strips != null) continue; // read in place
+                        int p0 = kStart(t, k, lowerB) + blk * KC, cols = Math.min(NR, n - j0), depth = Math.min(KC, k - p0);
                         double[] panel = panels[blk - blk0][t - from];
                         if (transB) packTransposed(b, bOff, ldb, j0, cols, p0, depth, panel);
                         else pack(b, bOff, ldb, j0, cols, p0, depth, lowerB, panel);
